@@ -1,0 +1,1 @@
+//! The Qualys CS API emulator (work in progress).
