@@ -1,1 +1,7 @@
-//! The Qualys CS API emulator (work in progress).
+//! The Qualys CS API emulator, a Docker Engine API stand-in and the simulated CI/CD sensor.
+//!
+//! Module map: [`generate`] builds realistic image-details documents.
+
+pub mod generate;
+
+pub use generate::{Base, ReportSpec, generate, generate_sha};
