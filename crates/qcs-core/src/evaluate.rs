@@ -1,0 +1,376 @@
+//! The evaluator: `evaluate(policy, report, now) -> Evaluation`, pure and deterministic.
+//!
+//! Semantics are the original plugin's (`plugin-behaviour.md` §2) with the deliberate
+//! differences of §7: version operators in software filters work, exclusions by QID and by CVE
+//! combine (each with an optional expiry, judged against `now`), and a report that is not
+//! processed yet is an error, never a pass.
+//!
+//! Definitions: a vulnerability is *in scope* when it is not POTENTIAL (or the policy checks
+//! potential ones) and, with `fixable-only`, has a patch. It is *excluded* when an exclusion in
+//! force covers its QID, or when it has CVEs and every one of them is excluded.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::ids::Severity;
+use crate::policy::{CvssVersion, Exclusion, ExclusionTarget, Policy};
+use crate::report::{Detection, ImageReport, Vulnerabilities, Vulnerability};
+use crate::summary::{
+    Conditions, Counts, CveCondition, CvssCondition, ErrorKind, ExclusionUse, ExclusionsReport,
+    Finding, ImageError, LEVEL_KEYS, Package, QidCondition, SeverityCondition, SeverityLevel,
+    SoftwareCondition,
+};
+
+pub use crate::summary::{Evaluation, Outcome};
+
+/// Judges one image report against a policy at time `now` (which decides expired exclusions).
+pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evaluation {
+    let sha = report.sha.as_str().to_owned();
+    let vulns = match &report.vulnerabilities {
+        Vulnerabilities::List(v) => v,
+        Vulnerabilities::NotProcessed | Vulnerabilities::Counts => {
+            let mut e = Evaluation::error(
+                Some(sha),
+                ImageError {
+                    kind: ErrorKind::NotProcessed,
+                    message: "scan not processed yet: the report has `vulnerabilities: null`"
+                        .to_owned(),
+                },
+            );
+            describe_image(&mut e, report);
+            return e;
+        }
+    };
+
+    let exclusions = Exclusions::new(policy, report, now);
+    let mut j = Judge::new(policy);
+    let mut findings = Vec::with_capacity(vulns.len());
+    for v in vulns {
+        findings.push(j.vulnerability(v, &exclusions));
+    }
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.qid.cmp(&b.qid)));
+
+    let software = judge_software(policy, report);
+    let conditions = j.conditions(policy, software);
+    let outcome = if conditions.failed().is_empty() { Outcome::Passed } else { Outcome::Failed };
+
+    let mut e = Evaluation {
+        image_id: Some(report.image_id.clone().unwrap_or_else(|| report.sha.short().to_owned())),
+        sha: Some(sha),
+        outcome,
+        error: None,
+        scanned_at: None,
+        counts: Some(j.counts),
+        conditions: Some(conditions),
+        findings,
+        exclusions: exclusions.report(),
+        tags: Vec::new(),
+        operating_system: None,
+    };
+    describe_image(&mut e, report);
+    e
+}
+
+fn describe_image(e: &mut Evaluation, report: &ImageReport) {
+    e.scanned_at = report
+        .last_scanned
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .map(|t| t.to_string());
+    e.operating_system.clone_from(&report.operating_system);
+    e.tags = report
+        .repo
+        .iter()
+        .filter_map(|r| {
+            let repo = r.repository.as_deref()?;
+            Some(match &r.tag {
+                Some(t) => format!("{repo}:{t}"),
+                None => repo.to_owned(),
+            })
+        })
+        .collect();
+}
+
+/// The exclusion entries that concern this image, split by whether they are in force, with a
+/// count of what each matched.
+struct Exclusions<'p> {
+    entries: Vec<(&'p Exclusion, bool)>,
+    matched: Vec<std::cell::Cell<u32>>,
+    /// In-force CVE entries by id, and every CVE entry by id (for match counting).
+    cve_in_force: HashSet<&'p str>,
+    cve_entries: HashMap<&'p str, Vec<usize>>,
+}
+
+impl<'p> Exclusions<'p> {
+    fn new(policy: &'p Policy, report: &ImageReport, now: Timestamp) -> Self {
+        let today = now.to_zoned(TimeZone::UTC).date();
+        let entries: Vec<(&Exclusion, bool)> = policy
+            .exclusions
+            .iter()
+            .filter(|e| e.image.as_ref().is_none_or(|s| *s == report.sha))
+            .map(|e| (e, e.expires.is_none_or(|d| today <= d)))
+            .collect();
+        let mut cve_in_force = HashSet::new();
+        let mut cve_entries: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (e, in_force)) in entries.iter().enumerate() {
+            if let ExclusionTarget::Cve(c) = &e.target {
+                cve_entries.entry(c.as_str()).or_default().push(i);
+                if *in_force {
+                    cve_in_force.insert(c.as_str());
+                }
+            }
+        }
+        let matched = entries.iter().map(|_| std::cell::Cell::new(0)).collect();
+        Self { entries, matched, cve_in_force, cve_entries }
+    }
+
+    fn cve_excluded(&self, cve: &str) -> bool {
+        self.cve_in_force.contains(cve)
+    }
+
+    /// Records what the entries match on an in-scope vulnerability and returns the exclusion
+    /// that removes it from judgement, if any.
+    fn judge(&self, v: &Vulnerability) -> Option<String> {
+        let mut by_qid = None;
+        for (i, (e, in_force)) in self.entries.iter().enumerate() {
+            if let ExclusionTarget::Qid(r) = &e.target
+                && r.contains(v.qid)
+            {
+                self.matched[i].set(self.matched[i].get() + 1);
+                if *in_force && by_qid.is_none() {
+                    by_qid = Some(e.target.to_string());
+                }
+            }
+        }
+        for c in &v.cveids {
+            for &i in self.cve_entries.get(c.as_str()).into_iter().flatten() {
+                self.matched[i].set(self.matched[i].get() + 1);
+            }
+        }
+        if by_qid.is_some() {
+            return by_qid;
+        }
+        let all_cves = !v.cveids.is_empty() && v.cveids.iter().all(|c| self.cve_excluded(c));
+        all_cves.then(|| format!("cve {}", v.cveids.join(", ")))
+    }
+
+    fn report(&self) -> ExclusionsReport {
+        let mut out = ExclusionsReport::default();
+        for (i, (e, in_force)) in self.entries.iter().enumerate() {
+            let matched = self.matched[i].get();
+            let (qid, cve) = match &e.target {
+                ExclusionTarget::Qid(r) => (Some(r.to_string()), None),
+                ExclusionTarget::Cve(c) => (None, Some(c.to_string())),
+            };
+            let u = ExclusionUse {
+                qid,
+                cve,
+                reason: e.reason.clone(),
+                expires: e.expires.map(|d| d.to_string()),
+                matched,
+            };
+            match (in_force, matched) {
+                (false, _) => out.expired.push(u),
+                (true, 0) => out.unused.push(u),
+                (true, _) => out.applied.push(u),
+            }
+        }
+        out
+    }
+}
+
+/// Accumulates counts and condition results over the vulnerabilities.
+struct Judge<'p> {
+    policy: &'p Policy,
+    cves: HashSet<&'p str>,
+    counts: Counts,
+    level_found: [u32; 5],
+    qid_found: BTreeSet<u32>,
+    qid_counted: BTreeSet<u32>,
+    cve_found: BTreeSet<String>,
+    cve_counted: BTreeSet<String>,
+    cvss_found: u32,
+    cvss_by_score: BTreeMap<String, u32>,
+}
+
+impl<'p> Judge<'p> {
+    fn new(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            cves: policy.cves.iter().map(|c| c.as_str()).collect(),
+            counts: Counts::default(),
+            level_found: [0; 5],
+            qid_found: BTreeSet::new(),
+            qid_counted: BTreeSet::new(),
+            cve_found: BTreeSet::new(),
+            cve_counted: BTreeSet::new(),
+            cvss_found: 0,
+            cvss_by_score: BTreeMap::new(),
+        }
+    }
+
+    fn vulnerability(&mut self, v: &Vulnerability, exclusions: &Exclusions<'_>) -> Finding {
+        let p = self.policy;
+        let level = v.severity_level();
+        self.count(v, level);
+
+        let in_scope = (v.type_detected != Detection::Potential || p.potential)
+            && (!p.fixable_only || v.patchable());
+        let mut conditions = Vec::new();
+        let excluded_by = if in_scope { exclusions.judge(v) } else { None };
+        if in_scope {
+            let excluded = excluded_by.is_some();
+            if let (Some(l), false) = (level, excluded) {
+                self.level_found[l.index()] += 1;
+                if p.severity_limit(l).is_some() {
+                    conditions.push("severity".to_owned());
+                }
+            }
+            if p.qids.iter().any(|r| r.contains(v.qid)) {
+                self.qid_found.insert(v.qid.0);
+                if !excluded {
+                    self.qid_counted.insert(v.qid.0);
+                    conditions.push("qids".to_owned());
+                }
+            }
+            let mut cve_hit = false;
+            for c in v.cveids.iter().filter(|c| self.cves.contains(c.as_str())) {
+                self.cve_found.insert(c.clone());
+                if !excluded && !exclusions.cve_excluded(c) {
+                    self.cve_counted.insert(c.clone());
+                    cve_hit = true;
+                }
+            }
+            if cve_hit {
+                conditions.push("cves".to_owned());
+            }
+            if let (Some(t), false) = (p.cvss, excluded) {
+                let score = match t.version {
+                    CvssVersion::V2 => v.cvss2(),
+                    CvssVersion::V3 => v.cvss3(),
+                    CvssVersion::Max => match (v.cvss2(), v.cvss3()) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    },
+                };
+                if let Some(s) = score.filter(|s| *s >= t.score) {
+                    self.cvss_found += 1;
+                    *self.cvss_by_score.entry(score_key(s)).or_default() += 1;
+                    conditions.push("cvss".to_owned());
+                }
+            }
+        }
+
+        Finding {
+            qid: v.qid.0,
+            title: v.title.clone().unwrap_or_default(),
+            severity: level.map_or(0, Severity::get),
+            kind: v.type_detected.as_str().to_owned(),
+            cves: v.cveids.clone(),
+            cvss2: v.cvss2(),
+            cvss3: v.cvss3(),
+            patchable: v.patchable(),
+            packages: v
+                .software
+                .iter()
+                .map(|s| Package {
+                    name: s.name.clone(),
+                    version: s.version.clone(),
+                    fix_version: s.fix_version.clone(),
+                })
+                .collect(),
+            conditions,
+            excluded_by,
+            in_scope,
+        }
+    }
+
+    fn count(&mut self, v: &Vulnerability, level: Option<Severity>) {
+        let c = &mut self.counts;
+        c.total += 1;
+        if v.patchable() {
+            c.patchable += 1;
+        } else {
+            c.not_patchable += 1;
+        }
+        if let Some(l) = level {
+            match v.type_detected {
+                Detection::Confirmed => c.confirmed.0[l.index()] += 1,
+                Detection::Potential => c.potential.0[l.index()] += 1,
+                Detection::Other => {}
+            }
+        }
+    }
+
+    fn conditions(&mut self, policy: &Policy, software: SoftwareCondition) -> Conditions {
+        let mut levels = BTreeMap::new();
+        let mut sev_passed = true;
+        for s in Severity::ALL {
+            let limit = policy.severity_limit(s);
+            let found = self.level_found[s.index()];
+            let passed = limit.is_none_or(|l| found <= l);
+            sev_passed &= passed;
+            levels.insert(LEVEL_KEYS[s.index()].to_owned(), SeverityLevel { limit, found, passed });
+        }
+        let cve_excluded: Vec<String> =
+            self.cve_found.difference(&self.cve_counted).cloned().collect();
+        Conditions {
+            severity: SeverityCondition {
+                configured: policy.severity.iter().any(Option::is_some),
+                passed: sev_passed,
+                levels,
+            },
+            qids: QidCondition {
+                configured: !policy.qids.is_empty(),
+                passed: self.qid_counted.is_empty(),
+                list: policy.qids.iter().map(ToString::to_string).collect(),
+                found: self.qid_found.iter().copied().collect(),
+                excluded: self.qid_found.difference(&self.qid_counted).copied().collect(),
+            },
+            cves: CveCondition {
+                configured: !policy.cves.is_empty(),
+                passed: self.cve_counted.is_empty(),
+                list: policy.cves.iter().map(ToString::to_string).collect(),
+                found: std::mem::take(&mut self.cve_found).into_iter().collect(),
+                excluded: cve_excluded,
+            },
+            cvss: CvssCondition {
+                configured: policy.cvss.is_some(),
+                passed: self.cvss_found == 0,
+                version: policy.cvss.map(|c| c.version.as_str().to_owned()),
+                score: policy.cvss.map(|c| c.score),
+                found: self.cvss_found,
+                by_score: std::mem::take(&mut self.cvss_by_score),
+            },
+            software,
+        }
+    }
+}
+
+/// Scores as map keys: one decimal as CVSS writes them ("9.8", "10.0"), exact otherwise.
+fn score_key(s: f64) -> String {
+    let one = format!("{s:.1}");
+    if one.parse::<f64>().ok() == Some(s) { one } else { s.to_string() }
+}
+
+/// The software condition ignores scope and exclusions (as the original): it is about what is
+/// installed, not about what was found vulnerable.
+fn judge_software(policy: &Policy, report: &ImageReport) -> SoftwareCondition {
+    let os = report.operating_system.as_deref();
+    let mut found = BTreeSet::new();
+    if !policy.software.is_empty() {
+        for s in &report.softwares {
+            let version = s.version.as_deref();
+            if policy.software.iter().any(|f| f.matches(os, &s.name, version)) {
+                found.insert(format!("{}={}", s.name, version.unwrap_or("")));
+            }
+        }
+    }
+    SoftwareCondition {
+        configured: !policy.software.is_empty(),
+        passed: found.is_empty(),
+        list: policy.software.iter().map(|f| f.text.clone()).collect(),
+        found: found.into_iter().collect(),
+    }
+}

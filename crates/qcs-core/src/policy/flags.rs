@@ -1,0 +1,166 @@
+//! Policy given as command-line flags (`--fail-severity 5=0,4=2`, `--fail-cvss 3:7.0`, …),
+//! read into a [`RawPolicy`]. The flags are parsed here, not in the binary, so that every input
+//! form goes through the same validation.
+
+use super::{Origin, RawExclusion, RawPolicy, Spanned};
+
+/// The policy flags as the command line gave them (each list flag may be repeated and may hold
+/// comma-separated values).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyFlags {
+    /// `--fail-severity 5=0,4=2`.
+    pub fail_severity: Vec<String>,
+    /// `--fail-qids 179203,170560-170590`.
+    pub fail_qids: Vec<String>,
+    /// `--fail-cves CVE-2021-44228`.
+    pub fail_cves: Vec<String>,
+    /// `--fail-software 'openssl=1\.1\..*'` (commas inside regex braces, brackets or groups do
+    /// not split).
+    pub fail_software: Vec<String>,
+    /// `--fail-cvss 3:7.0`.
+    pub fail_cvss: Option<String>,
+    /// `--potential`.
+    pub potential: bool,
+    /// `--fixable-only`.
+    pub fixable_only: bool,
+    /// `--exclude-qids`.
+    pub exclude_qids: Vec<String>,
+    /// `--exclude-cves`.
+    pub exclude_cves: Vec<String>,
+}
+
+impl PolicyFlags {
+    /// Reads the flags into a raw policy (problems are collected, not returned early).
+    pub fn to_raw(&self) -> RawPolicy {
+        let mut raw = RawPolicy {
+            potential: self.potential,
+            fixable_only: self.fixable_only,
+            ..RawPolicy::default()
+        };
+        for item in self.fail_severity.iter().flat_map(|v| split_list(v)) {
+            let origin = Origin::at(format!("--fail-severity {item}"));
+            let (level, limit) = item.split_once('=').unwrap_or((item, ""));
+            match limit.trim().parse::<i64>() {
+                Ok(l) => raw.severity.push((
+                    Spanned::new(level.trim().to_owned(), origin.clone()),
+                    Spanned::new(l, origin),
+                )),
+                Err(_) => raw.issues.push(super::PolicyIssue {
+                    level: super::IssueLevel::Error,
+                    origin,
+                    message: format!("`{item}` is not LEVEL=LIMIT"),
+                    hint: Some("write e.g. --fail-severity 5=0,4=2 (fail on any level 5, on more than 2 level 4)".into()),
+                }),
+            }
+        }
+        raw.qids = spanned("--fail-qids", &self.fail_qids);
+        raw.cves = spanned("--fail-cves", &self.fail_cves);
+        raw.software = spanned("--fail-software", &self.fail_software);
+        if let Some(c) = &self.fail_cvss {
+            let origin = Origin::at(format!("--fail-cvss {c}"));
+            match c.split_once(':').map(|(v, s)| (v, s.trim().parse::<f64>())) {
+                Some((v, Ok(score))) => {
+                    raw.cvss = Some((
+                        Spanned::new(v.trim().to_owned(), origin.clone()),
+                        Spanned::new(score, origin),
+                    ));
+                }
+                _ => raw.issues.push(super::PolicyIssue {
+                    level: super::IssueLevel::Error,
+                    origin,
+                    message: format!("`{c}` is not VERSION:SCORE"),
+                    hint: Some("write e.g. --fail-cvss 3:7.0 (version 2, 3 or max)".into()),
+                }),
+            }
+        }
+        for q in spanned("--exclude-qids", &self.exclude_qids) {
+            raw.exclude.push(RawExclusion { origin: q.origin.clone(), qid: Some(q), ..RawExclusion::default() });
+        }
+        for c in spanned("--exclude-cves", &self.exclude_cves) {
+            raw.exclude.push(RawExclusion { origin: c.origin.clone(), cve: Some(c), ..RawExclusion::default() });
+        }
+        raw
+    }
+}
+
+fn spanned(flag: &str, values: &[String]) -> Vec<Spanned<String>> {
+    values
+        .iter()
+        .flat_map(|v| split_list(v))
+        .map(|item| Spanned::new(item.to_owned(), Origin::at(format!("{flag} {item}"))))
+        .collect()
+}
+
+/// Splits a comma list, keeping commas that sit inside `{}`, `[]` or `()` (regex syntax such as
+/// `a{1,3}`) or follow a backslash. Entries are trimmed; empty ones are dropped.
+pub fn split_list(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut escaped) = (0i32, 0usize, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => depth -= 1,
+            ',' if depth <= 0 => {
+                out.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[start..].trim());
+    out.retain(|x| !x.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_split_outside_regex_syntax() {
+        assert_eq!(split_list("a, b,,c "), ["a", "b", "c"]);
+        assert_eq!(split_list("lib{1,3}=.*,x[,]y,(a,b)"), ["lib{1,3}=.*", "x[,]y", "(a,b)"]);
+        assert_eq!(split_list(r"a\,b,c"), [r"a\,b", "c"]);
+        assert!(split_list("").is_empty());
+    }
+
+    #[test]
+    fn flags_map_onto_the_policy() {
+        let flags = PolicyFlags {
+            fail_severity: vec!["5=0,4=2".into()],
+            fail_qids: vec!["1,2-4".into(), "9".into()],
+            fail_cvss: Some("max:9.8".into()),
+            exclude_cves: vec!["CVE-2021-44228".into()],
+            potential: true,
+            ..PolicyFlags::default()
+        };
+        let (p, issues) = flags.to_raw().validate();
+        assert!(issues.is_empty(), "{issues:?}");
+        let p = p.unwrap();
+        assert_eq!(p.severity, [None, None, None, Some(2), Some(0)]);
+        assert_eq!(p.qids.len(), 3);
+        assert_eq!(p.cvss.unwrap().score, 9.8);
+        assert_eq!(p.exclusions.len(), 1);
+        assert!(p.potential);
+    }
+
+    #[test]
+    fn bad_flags_are_all_reported_with_the_flag_name() {
+        let flags = PolicyFlags {
+            fail_severity: vec!["5".into(), "7=1".into()],
+            fail_cves: vec!["CVE-1".into()],
+            fail_cvss: Some("7.0".into()),
+            exclude_qids: vec!["9-3".into()],
+            ..PolicyFlags::default()
+        };
+        let (p, issues) = flags.to_raw().validate();
+        assert!(p.is_none());
+        let text: Vec<String> = issues.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 5, "{text:#?}");
+        for want in ["--fail-severity 5", "--fail-severity 7=1", "--fail-cves CVE-1", "--fail-cvss 7.0", "--exclude-qids 9-3"] {
+            assert!(text.iter().any(|t| t.starts_with(want)), "{want} missing in {text:#?}");
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! The Qualys CS image-details document (`GET /csapi/v1.3/images/{sha}`) as `qcs` reads it.
+//!
+//! The types accept what the real API sends (`qualys-api.md` §4): unknown fields are ignored,
+//! nulls are accepted wherever the API may send them, CVSS scores come as strings or numbers,
+//! timestamps as epoch-millisecond strings (or numbers). `vulnerabilities: null` (not processed
+//! yet) stays distinct from `[]` (a clean image).
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ImageSha, Qid, Severity};
+
+/// One image-details document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageReport {
+    /// The image's full sha (64 hex, no `sha256:`).
+    pub sha: ImageSha,
+    /// The 12-hex short id, when the API sends it.
+    #[serde(default)]
+    pub image_id: Option<String>,
+    /// The platform's UUID for the image.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// Repositories and tags the image is known under.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub repo: Vec<RepoTag>,
+    /// e.g. `"Ubuntu Linux 22.04.4"`; chooses the version ordering of software filters.
+    #[serde(default)]
+    pub operating_system: Option<String>,
+    /// e.g. `"amd64"`.
+    #[serde(default)]
+    pub architecture: Option<String>,
+    /// Docker version that built the image.
+    #[serde(default)]
+    pub docker_version: Option<String>,
+    /// Image size in bytes.
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub size: Option<i64>,
+    /// Legacy layer count (not in v1.3 samples).
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub layers_count: Option<i64>,
+    /// When the image was last scanned, epoch milliseconds; null until scanned.
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub last_scanned: Option<i64>,
+    /// The vulnerability list, or its absence while the platform is still processing.
+    #[serde(default)]
+    pub vulnerabilities: Vulnerabilities,
+    /// Installed software (`softwares`, plural, as the API spells it).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub softwares: Vec<Software>,
+    /// Image layers.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub layers: Vec<Layer>,
+}
+
+/// The state of an image's vulnerability list.
+#[derive(Debug, Clone, Default)]
+pub enum Vulnerabilities {
+    /// `null` or missing: the inventory is uploaded but not processed yet.
+    #[default]
+    NotProcessed,
+    /// An object of counts (`{"severity5Count": …}`): this is an image *list* entry, not details.
+    Counts,
+    /// The processed list (possibly empty: a clean image).
+    List(Vec<Vulnerability>),
+}
+
+impl<'de> Deserialize<'de> for Vulnerabilities {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Vulnerabilities;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of vulnerabilities or null")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vulnerabilities::NotProcessed)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vulnerabilities::NotProcessed)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(v) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(Vulnerabilities::List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Vulnerabilities::Counts)
+            }
+        }
+        d.deserialize_option(V)
+    }
+}
+
+/// A repository and tag the image is known under.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RepoTag {
+    /// Registry host, when known.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// Repository name, e.g. `acme/payments-api`.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Tag, e.g. `1.4.2` (may be null).
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+/// How a vulnerability was detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Detection {
+    /// `CONFIRMED`.
+    Confirmed,
+    /// `POTENTIAL`: in scope only when the policy says so.
+    Potential,
+    /// Anything else (counts toward the total only).
+    Other,
+}
+
+impl Detection {
+    /// Lower-case name for outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Potential => "potential",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Detection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+        Ok(match s.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("CONFIRMED") => Self::Confirmed,
+            Some(t) if t.eq_ignore_ascii_case("POTENTIAL") => Self::Potential,
+            _ => Self::Other,
+        })
+    }
+}
+
+/// One vulnerability of an image.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vulnerability {
+    /// The QID.
+    #[serde(deserialize_with = "qid")]
+    pub qid: Qid,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Raw severity as sent; see [`Vulnerability::severity_level`].
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub severity: Option<i64>,
+    /// `CONFIRMED`, `POTENTIAL` or other.
+    #[serde(default = "other_detection")]
+    pub type_detected: Detection,
+    /// CVE ids (never null in outputs; null in input reads as none).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub cveids: Vec<String>,
+    /// CVSS v2 information.
+    #[serde(default)]
+    pub cvss_info: Option<CvssInfo>,
+    /// CVSS v3 information.
+    #[serde(default)]
+    pub cvss3_info: Option<CvssInfo>,
+    /// Whether a patch is available (null reads as false).
+    #[serde(default)]
+    pub patch_available: Option<bool>,
+    /// Category, e.g. `"Ubuntu"`.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// First seen, epoch milliseconds.
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub first_found: Option<i64>,
+    /// Threat-intelligence flags.
+    #[serde(default)]
+    pub threat_intel: Option<ThreatIntel>,
+    /// Affected packages with fix versions.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub software: Vec<Software>,
+}
+
+fn other_detection() -> Detection {
+    Detection::Other
+}
+
+impl Vulnerability {
+    /// The severity level, when it is in 1..=5.
+    pub fn severity_level(&self) -> Option<Severity> {
+        self.severity.and_then(Severity::new)
+    }
+
+    /// Whether a patch is available (`patchAvailable: null` or missing means no).
+    pub fn patchable(&self) -> bool {
+        self.patch_available.unwrap_or(false)
+    }
+
+    /// CVSS v2 base score.
+    pub fn cvss2(&self) -> Option<f64> {
+        self.cvss_info.as_ref().and_then(|c| c.base_score)
+    }
+
+    /// CVSS v3 base score.
+    pub fn cvss3(&self) -> Option<f64> {
+        self.cvss3_info.as_ref().and_then(|c| c.base_score)
+    }
+}
+
+/// The CVSS block of a vulnerability (`cvssInfo` or `cvss3Info`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CvssInfo {
+    /// Base score, from a string such as `"7.5"` or a number; empty or null reads as none.
+    #[serde(default, deserialize_with = "score")]
+    pub base_score: Option<f64>,
+    /// Temporal score.
+    #[serde(default, deserialize_with = "score")]
+    pub temporal_score: Option<f64>,
+    /// Access vector (v2), e.g. `"Network"`.
+    #[serde(default)]
+    pub access_vector: Option<String>,
+}
+
+/// Threat-intelligence flags (each true or null in the API).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreatIntel {
+    /// Easy to exploit.
+    #[serde(default)]
+    pub easy_exploit: Option<bool>,
+    /// Malware uses it.
+    #[serde(default)]
+    pub malware: Option<bool>,
+    /// Exploited in the wild.
+    #[serde(default)]
+    pub active_attacks: Option<bool>,
+    /// Public exploit available.
+    #[serde(default)]
+    pub public_exploit: Option<bool>,
+}
+
+/// An installed package (image `softwares[]` or a vulnerability's `software[]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Software {
+    /// Package name, e.g. `libssl3` or `org.apache.logging.log4j:log4j-core`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    /// Installed version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// First fixed version, when one exists.
+    #[serde(default)]
+    pub fix_version: Option<String>,
+}
+
+/// An image layer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Layer {
+    /// The Dockerfile command that made it.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Layer size in bytes (a string in the API).
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub size: Option<i64>,
+}
+
+/// Why a document is not a usable image report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReportError {
+    /// Not JSON at all.
+    #[error("not valid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// JSON, but not an object.
+    #[error("the document is a JSON {found}, not an object")]
+    NotObject {
+        /// What was found instead (array, string, …).
+        found: &'static str,
+    },
+    /// An object, but not an image-details document.
+    #[error("not a Qualys image-details document at line {line}, column {column}: {message}")]
+    NotImage {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// An image list entry (counts instead of a vulnerability list).
+    #[error(
+        "this is an image list entry (`vulnerabilities` holds counts), not image details"
+    )]
+    ListEntry,
+}
+
+impl ImageReport {
+    /// Parses an image-details document, telling apart bad JSON, non-objects and other documents.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ReportError> {
+        let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
+        let found = match first {
+            Some(b'{') | None => None,
+            Some(b'[') => Some("array"),
+            Some(b'"') => Some("string"),
+            Some(b't' | b'f') => Some("boolean"),
+            Some(b'n') => Some("null"),
+            Some(b'-' | b'0'..=b'9') => Some("number"),
+            Some(_) => None,
+        };
+        let result: Result<Self, serde_json::Error> = serde_json::from_slice(bytes);
+        match result {
+            Ok(r) if matches!(r.vulnerabilities, Vulnerabilities::Counts) => Err(ReportError::ListEntry),
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let (line, column, message) = (e.line(), e.column(), strip_position(&e));
+                match e.classify() {
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                        Err(ReportError::Syntax { line, column, message })
+                    }
+                    _ => match found {
+                        Some(found) => Err(ReportError::NotObject { found }),
+                        None => Err(ReportError::NotImage { line, column, message }),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; we report the position separately.
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A number that may arrive as a JSON number, a numeric string, an empty string or null.
+enum Flexible {
+    Int(i64),
+    Float(f64),
+    Absent,
+}
+
+struct FlexibleVisitor;
+
+impl<'de> Visitor<'de> for FlexibleVisitor {
+    type Value = Flexible;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, a numeric string or null")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flexible, E> {
+        Ok(Flexible::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flexible, E> {
+        i64::try_from(v).map(Flexible::Int).map_err(|_| E::custom("number out of range"))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Flexible, E> {
+        Ok(Flexible::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Flexible, E> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Ok(Flexible::Absent);
+        }
+        if let Ok(i) = t.parse::<i64>() {
+            return Ok(Flexible::Int(i));
+        }
+        t.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Flexible::Float)
+            .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Flexible, E> {
+        Ok(Flexible::Absent)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Flexible, E> {
+        Ok(Flexible::Absent)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Flexible, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn flexible_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match d.deserialize_option(FlexibleVisitor)? {
+        Flexible::Int(i) => Ok(Some(i)),
+        #[allow(clippy::cast_possible_truncation)] // an integral float within i64 range
+        Flexible::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        Flexible::Float(f) => Err(de::Error::custom(format!("expected a whole number, got {f}"))),
+        Flexible::Absent => Ok(None),
+    }
+}
+
+fn score<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match d.deserialize_option(FlexibleVisitor)? {
+        #[allow(clippy::cast_precision_loss)] // CVSS scores are 0..=10
+        Flexible::Int(i) => Ok(Some(i as f64)),
+        Flexible::Float(f) => Ok(Some(f)),
+        Flexible::Absent => Ok(None),
+    }
+}
+
+fn qid<'de, D: Deserializer<'de>>(d: D) -> Result<Qid, D::Error> {
+    match flexible_i64(d)? {
+        Some(i) => u32::try_from(i)
+            .map(Qid)
+            .map_err(|_| de::Error::custom(format!("qid {i} is out of range"))),
+        None => Err(de::Error::custom("qid is null")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "4f67c83422ec747235357c04556616234e66fc3fa39cb4f40b2d4441ddd8f100";
+
+    fn doc(vulns: &str) -> String {
+        format!(r#"{{"sha":"{SHA}","vulnerabilities":{vulns},"unknownField":{{"x":1}}}}"#)
+    }
+
+    #[test]
+    fn null_missing_empty_and_full_are_distinct() {
+        let r = ImageReport::from_json(doc("null").as_bytes()).unwrap();
+        assert!(matches!(r.vulnerabilities, Vulnerabilities::NotProcessed));
+        let r = ImageReport::from_json(format!(r#"{{"sha":"{SHA}"}}"#).as_bytes()).unwrap();
+        assert!(matches!(r.vulnerabilities, Vulnerabilities::NotProcessed));
+        let r = ImageReport::from_json(doc("[]").as_bytes()).unwrap();
+        assert!(matches!(&r.vulnerabilities, Vulnerabilities::List(v) if v.is_empty()));
+        let v = r#"[{"qid":"376209","severity":5,"typeDetected":"CONFIRMED","cveids":null,
+            "cvssInfo":{"baseScore":9.3},"cvss3Info":{"baseScore":"10.0","temporalScore":""},
+            "patchAvailable":null,"firstFound":"1717243260000","software":null}]"#;
+        let r = ImageReport::from_json(doc(v).as_bytes()).unwrap();
+        let Vulnerabilities::List(list) = r.vulnerabilities else { panic!("list") };
+        let v = &list[0];
+        assert_eq!(v.qid, Qid(376_209));
+        assert_eq!(v.cvss2(), Some(9.3));
+        assert_eq!(v.cvss3(), Some(10.0));
+        assert_eq!(v.cvss3_info.as_ref().unwrap().temporal_score, None);
+        assert!(!v.patchable());
+        assert!(v.cveids.is_empty());
+        assert_eq!(v.first_found, Some(1_717_243_260_000));
+        assert_eq!(v.type_detected, Detection::Confirmed);
+    }
+
+    #[test]
+    fn bad_documents_are_told_apart() {
+        assert!(matches!(
+            ImageReport::from_json(b"{\"sha\": "),
+            Err(ReportError::Syntax { line: 1, .. })
+        ));
+        assert_eq!(
+            ImageReport::from_json(b" [1,2]").unwrap_err(),
+            ReportError::NotObject { found: "array" }
+        );
+        assert!(matches!(
+            ImageReport::from_json(br#"{"name":"x"}"#),
+            Err(ReportError::NotImage { message, .. }) if message.contains("sha")
+        ));
+        assert!(matches!(
+            ImageReport::from_json(doc(r#"{"severity5Count":1}"#).as_bytes()),
+            Err(ReportError::ListEntry)
+        ));
+        assert!(matches!(
+            ImageReport::from_json(doc(r#"[{"qid":1,"severity":"high"}]"#).as_bytes()),
+            Err(ReportError::NotImage { .. })
+        ));
+    }
+}

@@ -1,0 +1,426 @@
+//! The `summary.json` contract (schema version 1, `product.md` §5).
+//!
+//! Field names are a contract: fields may be added, none renamed. The evaluator fills the
+//! per-image parts ([`Counts`], [`Conditions`], [`Finding`], [`ExclusionsReport`]) and every
+//! output format reads them from here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::exit::ExitCode;
+
+/// The current schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The `qcs` version that wrote it.
+    pub qcs_version: String,
+    /// Overall outcome: `passed`, `failed` or `error`.
+    pub outcome: Outcome,
+    /// The process exit code.
+    pub exit_code: u8,
+    /// One entry per image.
+    pub images: Vec<ImageResult>,
+}
+
+impl Summary {
+    /// Builds the document from the per-image results, deriving the outcome and exit code.
+    pub fn new(qcs_version: &str, images: Vec<ImageResult>) -> Self {
+        let code = ExitCode::combine(images.iter().map(ImageResult::exit_code));
+        let outcome = match code {
+            ExitCode::Passed => Outcome::Passed,
+            ExitCode::PolicyFailed => Outcome::Failed,
+            _ => Outcome::Error,
+        };
+        Self {
+            schema_version: SCHEMA_VERSION,
+            qcs_version: qcs_version.to_owned(),
+            outcome,
+            exit_code: code.code(),
+            images,
+        }
+    }
+
+    /// The process exit code as a typed value.
+    pub fn exit(&self) -> ExitCode {
+        ExitCode::combine(self.images.iter().map(ImageResult::exit_code))
+    }
+}
+
+/// How an image (or the whole run) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every configured condition passed.
+    Passed,
+    /// The policy is violated.
+    Failed,
+    /// No verdict: timeout, API, engine, sensor or configuration problem.
+    Error,
+}
+
+impl Outcome {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// What kind of problem kept an image from a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Timed out waiting for the scan result (exit 5).
+    Timeout,
+    /// The report exists but is not processed yet (`vulnerabilities: null`; exit 5).
+    NotProcessed,
+    /// Qualys API failure (exit 4).
+    Api,
+    /// Container engine failure (exit 3).
+    Engine,
+    /// Sensor missing, paused or not in CI/CD mode (exit 3).
+    Sensor,
+    /// Configuration or input problem (exit 2).
+    Config,
+}
+
+impl ErrorKind {
+    /// The exit code this kind of error leads to.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Self::Config => ExitCode::Config,
+            Self::Engine | Self::Sensor => ExitCode::Engine,
+            Self::Api => ExitCode::Api,
+            Self::Timeout | Self::NotProcessed => ExitCode::NoResult,
+        }
+    }
+}
+
+/// Why an image has no verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageError {
+    /// The kind, which decides the exit code.
+    pub kind: ErrorKind,
+    /// What happened, for people.
+    pub message: String,
+}
+
+/// One image's result: the input as given plus its [`Evaluation`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImageResult {
+    /// The input as the user gave it (image name, id, or report file).
+    pub input: String,
+    /// Everything else about the image.
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+}
+
+impl ImageResult {
+    /// This image's contribution to the exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        self.evaluation.exit_code()
+    }
+}
+
+/// The verdict on one image and everything it rests on; computed once by
+/// [`crate::evaluate()`] (or, for an image that never got a report, by [`Evaluation::error`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Full sha, when known.
+    pub sha: Option<String>,
+    /// 12-hex image id, when known.
+    pub image_id: Option<String>,
+    /// `passed`, `failed` or `error`.
+    pub outcome: Outcome,
+    /// Set when `outcome` is `error`.
+    pub error: Option<ImageError>,
+    /// When Qualys scanned the image (RFC 3339), when known.
+    pub scanned_at: Option<String>,
+    /// Counts of all vulnerabilities, whatever the policy (null without a processed report).
+    pub counts: Option<Counts>,
+    /// Per-condition results (null without a processed report).
+    pub conditions: Option<Conditions>,
+    /// Every vulnerability with the conditions it counted toward, most severe first.
+    pub findings: Vec<Finding>,
+    /// What the exclusions did.
+    pub exclusions: ExclusionsReport,
+    /// Repositories and tags of the image (`repository:tag`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The report's `operatingSystem`.
+    #[serde(default)]
+    pub operating_system: Option<String>,
+}
+
+impl Evaluation {
+    /// An image that ended in an error without a usable report.
+    pub fn error(sha: Option<String>, error: ImageError) -> Self {
+        Self {
+            image_id: sha.as_deref().and_then(|s| s.get(..12)).map(str::to_owned),
+            sha,
+            outcome: Outcome::Error,
+            error: Some(error),
+            scanned_at: None,
+            counts: None,
+            conditions: None,
+            findings: Vec::new(),
+            exclusions: ExclusionsReport::default(),
+            tags: Vec::new(),
+            operating_system: None,
+        }
+    }
+
+    /// This image's contribution to the exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        match (self.outcome, &self.error) {
+            (Outcome::Passed, _) => ExitCode::Passed,
+            (Outcome::Failed, _) => ExitCode::PolicyFailed,
+            (Outcome::Error, Some(e)) => e.kind.exit_code(),
+            (Outcome::Error, None) => ExitCode::NoResult,
+        }
+    }
+}
+
+/// Counts per severity level 1..=5 (index 0 is level 1), written as `{"1": n, …, "5": n}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LevelCounts(pub [u32; 5]);
+
+impl Serialize for LevelCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(5))?;
+        for (i, n) in self.0.iter().enumerate() {
+            m.serialize_entry(LEVEL_KEYS[i], n)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for LevelCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m: BTreeMap<String, u32> = BTreeMap::deserialize(d)?;
+        let mut out = [0; 5];
+        for (i, k) in LEVEL_KEYS.iter().enumerate() {
+            out[i] = m.get(*k).copied().unwrap_or(0);
+        }
+        Ok(Self(out))
+    }
+}
+
+/// The keys of per-level maps.
+pub const LEVEL_KEYS: [&str; 5] = ["1", "2", "3", "4", "5"];
+
+/// Counts of all vulnerabilities, whatever the policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// CONFIRMED by severity.
+    pub confirmed: LevelCounts,
+    /// POTENTIAL by severity.
+    pub potential: LevelCounts,
+    /// All vulnerabilities.
+    pub total: u32,
+    /// With a patch available.
+    pub patchable: u32,
+    /// Without one (false or missing).
+    pub not_patchable: u32,
+}
+
+/// The result of each condition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Conditions {
+    /// Severity limits.
+    pub severity: SeverityCondition,
+    /// QIDs.
+    pub qids: QidCondition,
+    /// CVEs.
+    pub cves: CveCondition,
+    /// CVSS threshold.
+    pub cvss: CvssCondition,
+    /// Software filters.
+    pub software: SoftwareCondition,
+}
+
+impl Conditions {
+    /// Names of the conditions that failed, in display order.
+    pub fn failed(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.severity.passed {
+            out.push("severity");
+        }
+        if !self.qids.passed {
+            out.push("qids");
+        }
+        if !self.cves.passed {
+            out.push("cves");
+        }
+        if !self.cvss.passed {
+            out.push("cvss");
+        }
+        if !self.software.passed {
+            out.push("software");
+        }
+        out
+    }
+}
+
+/// Severity limits: all five levels, limit null when not configured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SeverityCondition {
+    /// Any level configured.
+    pub configured: bool,
+    /// No configured level exceeded.
+    pub passed: bool,
+    /// `"1"`..`"5"`.
+    pub levels: BTreeMap<String, SeverityLevel>,
+}
+
+/// One severity level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityLevel {
+    /// Tolerated count, null when not configured.
+    pub limit: Option<u32>,
+    /// In-scope, not-excluded vulnerabilities of the level.
+    pub found: u32,
+    /// `found <= limit`, or true when not configured.
+    pub passed: bool,
+}
+
+/// The QID condition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QidCondition {
+    /// Any QID configured.
+    pub configured: bool,
+    /// No configured QID found.
+    pub passed: bool,
+    /// The QIDs and ranges as configured.
+    #[serde(default)]
+    pub list: Vec<String>,
+    /// Configured QIDs present on in-scope vulnerabilities, excluded or not (as the original).
+    pub found: Vec<u32>,
+    /// Configured QIDs that were present only on excluded vulnerabilities.
+    pub excluded: Vec<u32>,
+}
+
+/// The CVE condition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CveCondition {
+    /// Any CVE configured.
+    pub configured: bool,
+    /// No configured, not-excluded CVE found.
+    pub passed: bool,
+    /// The CVEs as configured.
+    #[serde(default)]
+    pub list: Vec<String>,
+    /// Configured CVEs present on in-scope vulnerabilities, excluded or not (as the original).
+    pub found: Vec<String>,
+    /// Configured CVEs that were present but never counted (excluded).
+    pub excluded: Vec<String>,
+}
+
+/// The CVSS condition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CvssCondition {
+    /// A threshold is configured.
+    pub configured: bool,
+    /// No vulnerability reached it.
+    pub passed: bool,
+    /// `2`, `3` or `max`.
+    pub version: Option<String>,
+    /// The threshold.
+    pub score: Option<f64>,
+    /// How many in-scope, not-excluded vulnerabilities reach it.
+    pub found: u32,
+    /// Score (one decimal) → count, for those that reach it.
+    pub by_score: BTreeMap<String, u32>,
+}
+
+/// The software condition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SoftwareCondition {
+    /// Any filter configured.
+    pub configured: bool,
+    /// No installed package matched.
+    pub passed: bool,
+    /// The filters as configured.
+    #[serde(default)]
+    pub list: Vec<String>,
+    /// `name=version` of every matching package (sorted, unique).
+    pub found: Vec<String>,
+}
+
+/// One vulnerability as reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    /// QID.
+    pub qid: u32,
+    /// Title.
+    pub title: String,
+    /// Severity 1..=5 (0 when the report had none in range).
+    pub severity: u8,
+    /// `confirmed`, `potential` or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// CVE ids.
+    pub cves: Vec<String>,
+    /// CVSS v2 base score.
+    pub cvss2: Option<f64>,
+    /// CVSS v3 base score.
+    pub cvss3: Option<f64>,
+    /// Patch available.
+    pub patchable: bool,
+    /// Affected packages.
+    pub packages: Vec<Package>,
+    /// Conditions this vulnerability counted toward (`severity`, `qids`, `cves`, `cvss`).
+    pub conditions: Vec<String>,
+    /// The exclusion that removed it from judgement (`qid 179203`, `cve CVE-…`), if any.
+    pub excluded_by: Option<String>,
+    /// Whether the policy judges it at all (potential and fixable-only scope).
+    #[serde(default)]
+    pub in_scope: bool,
+}
+
+/// A package affected by a finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Package {
+    /// Name.
+    pub name: String,
+    /// Installed version.
+    pub version: Option<String>,
+    /// First fixed version.
+    pub fix_version: Option<String>,
+}
+
+/// What the exclusions did for an image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExclusionsReport {
+    /// Entries in force that matched at least one vulnerability.
+    pub applied: Vec<ExclusionUse>,
+    /// Entries past their expiry date (not applied).
+    pub expired: Vec<ExclusionUse>,
+    /// Entries in force that matched nothing (candidates for removal).
+    pub unused: Vec<ExclusionUse>,
+}
+
+/// One exclusion entry and what it matched.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExclusionUse {
+    /// QID or range, for a QID entry.
+    pub qid: Option<String>,
+    /// CVE id, for a CVE entry.
+    pub cve: Option<String>,
+    /// Why it exists.
+    pub reason: Option<String>,
+    /// Last day it applies (YYYY-MM-DD).
+    pub expires: Option<String>,
+    /// In-scope vulnerabilities it matched (for expired entries: would have matched).
+    pub matched: u32,
+}

@@ -1,0 +1,1 @@
+//! qcs output formats.
