@@ -54,10 +54,19 @@ pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evalua
 
     let software = judge_software(policy, report);
     let conditions = j.conditions(policy, software);
-    let outcome = if conditions.failed().is_empty() { Outcome::Passed } else { Outcome::Failed };
+    let outcome = if conditions.failed().is_empty() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
 
     let mut e = Evaluation {
-        image_id: Some(report.image_id.clone().unwrap_or_else(|| report.sha.short().to_owned())),
+        image_id: Some(
+            report
+                .image_id
+                .clone()
+                .unwrap_or_else(|| report.sha.short().to_owned()),
+        ),
         sha: Some(sha),
         outcome,
         error: None,
@@ -122,7 +131,12 @@ impl<'p> Exclusions<'p> {
             }
         }
         let matched = entries.iter().map(|_| std::cell::Cell::new(0)).collect();
-        Self { entries, matched, cve_in_force, cve_entries }
+        Self {
+            entries,
+            matched,
+            cve_in_force,
+            cve_entries,
+        }
     }
 
     fn cve_excluded(&self, cve: &str) -> bool {
@@ -198,7 +212,7 @@ impl<'p> Judge<'p> {
     fn new(policy: &'p Policy) -> Self {
         Self {
             policy,
-            cves: policy.cves.iter().map(|c| c.as_str()).collect(),
+            cves: policy.cves.iter().map(crate::ids::CveId::as_str).collect(),
             counts: Counts::default(),
             level_found: [0; 5],
             qid_found: BTreeSet::new(),
@@ -311,10 +325,20 @@ impl<'p> Judge<'p> {
             let found = self.level_found[s.index()];
             let passed = limit.is_none_or(|l| found <= l);
             sev_passed &= passed;
-            levels.insert(LEVEL_KEYS[s.index()].to_owned(), SeverityLevel { limit, found, passed });
+            levels.insert(
+                LEVEL_KEYS[s.index()].to_owned(),
+                SeverityLevel {
+                    limit,
+                    found,
+                    passed,
+                },
+            );
         }
-        let cve_excluded: Vec<String> =
-            self.cve_found.difference(&self.cve_counted).cloned().collect();
+        let cve_excluded: Vec<String> = self
+            .cve_found
+            .difference(&self.cve_counted)
+            .cloned()
+            .collect();
         Conditions {
             severity: SeverityCondition {
                 configured: policy.severity.iter().any(Option::is_some),
@@ -326,7 +350,11 @@ impl<'p> Judge<'p> {
                 passed: self.qid_counted.is_empty(),
                 list: policy.qids.iter().map(ToString::to_string).collect(),
                 found: self.qid_found.iter().copied().collect(),
-                excluded: self.qid_found.difference(&self.qid_counted).copied().collect(),
+                excluded: self
+                    .qid_found
+                    .difference(&self.qid_counted)
+                    .copied()
+                    .collect(),
             },
             cves: CveCondition {
                 configured: !policy.cves.is_empty(),
@@ -351,7 +379,11 @@ impl<'p> Judge<'p> {
 /// Scores as map keys: one decimal as CVSS writes them ("9.8", "10.0"), exact otherwise.
 fn score_key(s: f64) -> String {
     let one = format!("{s:.1}");
-    if one.parse::<f64>().ok() == Some(s) { one } else { s.to_string() }
+    if one.parse::<f64>().ok() == Some(s) {
+        one
+    } else {
+        s.to_string()
+    }
 }
 
 /// The software condition ignores scope and exclusions (as the original): it is about what is
@@ -362,7 +394,11 @@ fn judge_software(policy: &Policy, report: &ImageReport) -> SoftwareCondition {
     if !policy.software.is_empty() {
         for s in &report.softwares {
             let version = s.version.as_deref();
-            if policy.software.iter().any(|f| f.matches(os, &s.name, version)) {
+            if policy
+                .software
+                .iter()
+                .any(|f| f.matches(os, &s.name, version))
+            {
                 found.insert(format!("{}={}", s.name, version.unwrap_or("")));
             }
         }

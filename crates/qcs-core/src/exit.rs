@@ -67,7 +67,10 @@ mod tests {
     fn policy_failure_wins_then_lowest_error() {
         assert_eq!(ExitCode::combine([]), Passed);
         assert_eq!(ExitCode::combine([Passed, Passed]), Passed);
-        assert_eq!(ExitCode::combine([NoResult, PolicyFailed, Config]), PolicyFailed);
+        assert_eq!(
+            ExitCode::combine([NoResult, PolicyFailed, Config]),
+            PolicyFailed
+        );
         assert_eq!(ExitCode::combine([NoResult, Api, Passed]), Api);
         assert_eq!(ExitCode::combine([NoResult, Engine, Config]), Config);
         assert_eq!(NoResult.code(), 5);

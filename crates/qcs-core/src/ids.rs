@@ -29,7 +29,9 @@ pub enum IdError {
     #[error("QID range `{0}` is reversed (the first QID must not be greater than the second)")]
     ReversedRange(String),
     /// Not a CVE id.
-    #[error("`{0}` is not a CVE id (expected CVE-YYYY-NNNN with 4 to 7 digits, e.g. CVE-2021-44228)")]
+    #[error(
+        "`{0}` is not a CVE id (expected CVE-YYYY-NNNN with 4 to 7 digits, e.g. CVE-2021-44228)"
+    )]
     Cve(String),
     /// Not an image sha.
     #[error("`{0}` is not an image sha (expected 64 hexadecimal characters)")]
@@ -72,19 +74,16 @@ impl FromStr for QidRange {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        match t.split_once('-') {
-            Some((a, b)) => {
-                let start: Qid = a.parse().map_err(|_| IdError::Qid(s.to_owned()))?;
-                let end: Qid = b.parse().map_err(|_| IdError::Qid(s.to_owned()))?;
-                if start > end {
-                    return Err(IdError::ReversedRange(s.to_owned()));
-                }
-                Ok(Self { start, end })
+        if let Some((a, b)) = t.split_once('-') {
+            let start: Qid = a.parse().map_err(|_| IdError::Qid(s.to_owned()))?;
+            let end: Qid = b.parse().map_err(|_| IdError::Qid(s.to_owned()))?;
+            if start > end {
+                return Err(IdError::ReversedRange(s.to_owned()));
             }
-            None => {
-                let q: Qid = t.parse()?;
-                Ok(Self { start: q, end: q })
-            }
+            Ok(Self { start, end })
+        } else {
+            let q: Qid = t.parse()?;
+            Ok(Self { start: q, end: q })
         }
     }
 }
@@ -130,7 +129,11 @@ impl FromStr for CveId {
                     && num.bytes().all(|b| b.is_ascii_digit())
             })
         });
-        if ok { Ok(Self(t.to_owned())) } else { Err(IdError::Cve(s.to_owned())) }
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(IdError::Cve(s.to_owned()))
+        }
     }
 }
 
@@ -201,11 +204,20 @@ pub struct Severity(u8);
 
 impl Severity {
     /// All five levels, lowest first.
-    pub const ALL: [Severity; 5] = [Severity(1), Severity(2), Severity(3), Severity(4), Severity(5)];
+    pub const ALL: [Severity; 5] = [
+        Severity(1),
+        Severity(2),
+        Severity(3),
+        Severity(4),
+        Severity(5),
+    ];
 
     /// The level for a number in 1..=5.
     pub fn new(level: i64) -> Option<Self> {
-        u8::try_from(level).ok().filter(|l| (1..=5).contains(l)).map(Severity)
+        u8::try_from(level)
+            .ok()
+            .filter(|l| (1..=5).contains(l))
+            .map(Severity)
     }
 
     /// The level as a number in 1..=5.
@@ -268,7 +280,13 @@ mod tests {
         for ok in ["CVE-2021-44228", "CVE-1999-0001", "CVE-2024-1234567"] {
             assert_eq!(ok.parse::<CveId>().unwrap().as_str(), ok);
         }
-        for bad in ["CVE-21-44228", "cve-2021-44228", "CVE-2021-123", "CVE-2021-12345678", "CVE-2021"] {
+        for bad in [
+            "CVE-21-44228",
+            "cve-2021-44228",
+            "CVE-2021-123",
+            "CVE-2021-12345678",
+            "CVE-2021",
+        ] {
             assert!(bad.parse::<CveId>().is_err(), "{bad}");
         }
     }

@@ -28,7 +28,10 @@ pub struct Origin {
 impl Origin {
     /// An origin with only a textual place.
     pub fn at(place: impl Into<String>) -> Self {
-        Self { place: place.into(), span: None }
+        Self {
+            place: place.into(),
+            span: None,
+        }
     }
 }
 
@@ -328,7 +331,9 @@ impl RawPolicy {
     /// Validates everything at once. Returns the policy when there is no error, and every issue
     /// (errors and warnings) found along the way.
     pub fn validate(self) -> (Option<Policy>, Vec<PolicyIssue>) {
-        let mut v = Validator { issues: self.issues };
+        let mut v = Validator {
+            issues: self.issues,
+        };
         let mut policy = Policy {
             potential: self.potential,
             fixable_only: self.fixable_only,
@@ -411,7 +416,10 @@ impl RawPolicy {
                 );
             }
             if let (Some(version), true) = (version, ok_score) {
-                policy.cvss = Some(CvssThreshold { version, score: score.value });
+                policy.cvss = Some(CvssThreshold {
+                    version,
+                    score: score.value,
+                });
             }
         }
         for e in self.exclude {
@@ -507,24 +515,27 @@ fn validate_exclusion(e: RawExclusion, v: &mut Validator, seen: &mut Dedup) -> O
             None
         }
     };
-    let expires = e.expires.as_ref().and_then(|x| match x.value.trim().parse::<Date>() {
-        Ok(d) => Some(d),
-        Err(_) => {
+    let expires = e.expires.as_ref().and_then(|x| {
+        let d = x.value.trim().parse::<Date>().ok();
+        if d.is_none() {
             v.error(
                 &x.origin,
                 format!("expires `{}` is not a date", x.value),
                 "write the last day the entry applies as YYYY-MM-DD, e.g. 2027-03-01",
             );
-            None
         }
+        d
     });
-    let image = e.image.as_ref().and_then(|x| match x.value.parse::<ImageSha>() {
-        Ok(s) => Some(s),
-        Err(err) => {
-            v.error(&x.origin, err.to_string(), "use the image's 64-hex sha");
-            None
-        }
-    });
+    let image = e
+        .image
+        .as_ref()
+        .and_then(|x| match x.value.parse::<ImageSha>() {
+            Ok(s) => Some(s),
+            Err(err) => {
+                v.error(&x.origin, err.to_string(), "use the image's 64-hex sha");
+                None
+            }
+        });
     let reason = e.reason.map(|r| r.value).filter(|r| !r.trim().is_empty());
     if reason.is_none() && e.reason_expected {
         v.warn(
@@ -541,7 +552,12 @@ fn validate_exclusion(e: RawExclusion, v: &mut Validator, seen: &mut Dedup) -> O
     if e.expires.is_some() && expires.is_none() || e.image.is_some() && image.is_none() {
         return None;
     }
-    Some(Exclusion { target, reason, expires, image })
+    Some(Exclusion {
+        target,
+        reason,
+        expires,
+        image,
+    })
 }
 
 /// Splits `name[op version]` at the first operator that is not part of regex syntax.
@@ -593,7 +609,10 @@ fn parse_software(text: &str) -> Result<SoftwareFilter, (String, &'static str)> 
     // literal text and does not turn escapes such as `\D` into `\d`.
     let name_re = whole(name.trim(), true).map_err(|e| {
         (
-            format!("software filter `{text}`: bad name regex `{name}`: {}", first_line(&e)),
+            format!(
+                "software filter `{text}`: bad name regex `{name}`: {}",
+                first_line(&e)
+            ),
             "the name is a regular expression matched against the whole package name; escape \
              literal dots as `\\.`",
         )
@@ -602,7 +621,10 @@ fn parse_software(text: &str) -> Result<SoftwareFilter, (String, &'static str)> 
         None => VersionMatch::Any,
         Some(("=", v)) => VersionMatch::Regex(whole(v.trim(), false).map_err(|e| {
             (
-                format!("software filter `{text}`: bad version regex `{v}`: {}", first_line(&e)),
+                format!(
+                    "software filter `{text}`: bad version regex `{v}`: {}",
+                    first_line(&e)
+                ),
                 "after `=` comes a regular expression matched against the whole version",
             )
         })?),
@@ -623,7 +645,11 @@ fn parse_software(text: &str) -> Result<SoftwareFilter, (String, &'static str)> 
             VersionMatch::Compare(op, v.to_owned())
         }
     };
-    Ok(SoftwareFilter { text: text.to_owned(), name: name_re, version })
+    Ok(SoftwareFilter {
+        text: text.to_owned(),
+        name: name_re,
+        version,
+    })
 }
 
 fn first_line(e: &regex::Error) -> String {
@@ -642,8 +668,14 @@ mod tests {
     #[test]
     fn operators_split_outside_regex_syntax() {
         assert_eq!(split_operator("busybox"), ("busybox", None));
-        assert_eq!(split_operator("openssl=1\\.1\\..*"), ("openssl", Some(("=", "1\\.1\\..*"))));
-        assert_eq!(split_operator(".*:log4j-core<2.17.1"), (".*:log4j-core", Some(("<", "2.17.1"))));
+        assert_eq!(
+            split_operator("openssl=1\\.1\\..*"),
+            ("openssl", Some(("=", "1\\.1\\..*")))
+        );
+        assert_eq!(
+            split_operator(".*:log4j-core<2.17.1"),
+            (".*:log4j-core", Some(("<", "2.17.1")))
+        );
         assert_eq!(split_operator("a>=1"), ("a", Some((">=", "1"))));
         assert_eq!(split_operator("a<=1"), ("a", Some(("<=", "1"))));
         assert_eq!(split_operator("(?<n>x)>2"), ("(?<n>x)", Some((">", "2"))));
@@ -665,19 +697,36 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let raw = RawPolicy {
-            severity: vec![(sp("6".into(), "s1"), sp(1, "s1")), (sp("4".into(), "s2"), sp(-1, "s2"))],
-            qids: vec![sp("200-100".into(), "q1"), sp("x".into(), "q2"), sp("5".into(), "q3")],
+            severity: vec![
+                (sp("6".into(), "s1"), sp(1, "s1")),
+                (sp("4".into(), "s2"), sp(-1, "s2")),
+            ],
+            qids: vec![
+                sp("200-100".into(), "q1"),
+                sp("x".into(), "q2"),
+                sp("5".into(), "q3"),
+            ],
             cves: vec![sp("CVE-21-1".into(), "c1")],
             software: vec![sp("lib(=1".into(), "w1"), sp("a<".into(), "w2")],
             cvss: Some((sp("4".into(), "v"), sp(11.0, "score"))),
-            exclude: vec![RawExclusion { origin: Origin::at("e1"), ..RawExclusion::default() }],
+            exclude: vec![RawExclusion {
+                origin: Origin::at("e1"),
+                ..RawExclusion::default()
+            }],
             ..RawPolicy::default()
         };
         let (policy, issues) = raw.validate();
         assert!(policy.is_none());
         let places: Vec<&str> = issues.iter().map(|i| i.origin.place.as_str()).collect();
-        assert_eq!(places, ["s1", "s2", "q1", "q2", "c1", "w1", "w2", "v", "score", "e1"]);
-        assert!(issues.iter().all(|i| i.level == IssueLevel::Error && i.hint.is_some()));
+        assert_eq!(
+            places,
+            ["s1", "s2", "q1", "q2", "c1", "w1", "w2", "v", "score", "e1"]
+        );
+        assert!(
+            issues
+                .iter()
+                .all(|i| i.level == IssueLevel::Error && i.hint.is_some())
+        );
     }
 
     #[test]
@@ -690,6 +739,10 @@ mod tests {
         assert_eq!(policy.unwrap().qids.len(), 1);
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].level, IssueLevel::Warning);
-        assert!(issues[0].message.contains("first at a"), "{}", issues[0].message);
+        assert!(
+            issues[0].message.contains("first at a"),
+            "{}",
+            issues[0].message
+        );
     }
 }

@@ -306,9 +306,7 @@ pub enum ReportError {
         message: String,
     },
     /// An image list entry (counts instead of a vulnerability list).
-    #[error(
-        "this is an image list entry (`vulnerabilities` holds counts), not image details"
-    )]
+    #[error("this is an image list entry (`vulnerabilities` holds counts), not image details")]
     ListEntry,
 }
 
@@ -317,35 +315,55 @@ impl ImageReport {
     pub fn from_json(bytes: &[u8]) -> Result<Self, ReportError> {
         let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
         let found = match first {
-            Some(b'{') | None => None,
             Some(b'[') => Some("array"),
             Some(b'"') => Some("string"),
             Some(b't' | b'f') => Some("boolean"),
             Some(b'n') => Some("null"),
             Some(b'-' | b'0'..=b'9') => Some("number"),
-            Some(_) => None,
+            _ => None,
         };
         let result: Result<Self, serde_json::Error> = serde_json::from_slice(bytes);
         match result {
-            Ok(r) if matches!(r.vulnerabilities, Vulnerabilities::Counts) => Err(ReportError::ListEntry),
+            Ok(r) if matches!(r.vulnerabilities, Vulnerabilities::Counts) => {
+                Err(ReportError::ListEntry)
+            }
             Ok(r) => Ok(r),
             Err(e) => {
                 let (line, column, message) = (e.line(), e.column(), strip_position(&e));
                 match e.classify() {
                     serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                        Err(ReportError::Syntax { line, column, message })
+                        Err(ReportError::Syntax {
+                            line,
+                            column,
+                            message,
+                        })
                     }
-                    _ => match found {
-                        Some(found) => Err(ReportError::NotObject { found }),
-                        None => Err(ReportError::NotImage { line, column, message }),
-                    },
+                    _ => {
+                        // A shape error may come before a syntax error further on; bad JSON is
+                        // the more useful thing to report. Only paid on this error path.
+                        if let Err(syn) = serde_json::from_slice::<IgnoredAny>(bytes) {
+                            return Err(ReportError::Syntax {
+                                line: syn.line(),
+                                column: syn.column(),
+                                message: strip_position(&syn),
+                            });
+                        }
+                        match found {
+                            Some(found) => Err(ReportError::NotObject { found }),
+                            None => Err(ReportError::NotImage {
+                                line,
+                                column,
+                                message,
+                            }),
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-/// serde_json appends " at line L column C"; we report the position separately.
+/// `serde_json` appends " at line L column C"; we report the position separately.
 fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
     match s.rfind(" at line ") {
@@ -380,7 +398,9 @@ impl<'de> Visitor<'de> for FlexibleVisitor {
         Ok(Flexible::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flexible, E> {
-        i64::try_from(v).map(Flexible::Int).map_err(|_| E::custom("number out of range"))
+        i64::try_from(v)
+            .map(Flexible::Int)
+            .map_err(|_| E::custom("number out of range"))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Flexible, E> {
         Ok(Flexible::Float(v))
@@ -415,7 +435,9 @@ fn flexible_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
         Flexible::Int(i) => Ok(Some(i)),
         #[allow(clippy::cast_possible_truncation)] // an integral float within i64 range
         Flexible::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-        Flexible::Float(f) => Err(de::Error::custom(format!("expected a whole number, got {f}"))),
+        Flexible::Float(f) => Err(de::Error::custom(format!(
+            "expected a whole number, got {f}"
+        ))),
         Flexible::Absent => Ok(None),
     }
 }
@@ -460,7 +482,9 @@ mod tests {
             "cvssInfo":{"baseScore":9.3},"cvss3Info":{"baseScore":"10.0","temporalScore":""},
             "patchAvailable":null,"firstFound":"1717243260000","software":null}]"#;
         let r = ImageReport::from_json(doc(v).as_bytes()).unwrap();
-        let Vulnerabilities::List(list) = r.vulnerabilities else { panic!("list") };
+        let Vulnerabilities::List(list) = r.vulnerabilities else {
+            panic!("list")
+        };
         let v = &list[0];
         assert_eq!(v.qid, Qid(376_209));
         assert_eq!(v.cvss2(), Some(9.3));

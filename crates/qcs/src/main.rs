@@ -1,1 +1,24 @@
-fn main() {}
+//! `qcs`: Qualys container scanning for any CI. This is the binary: command-line parsing,
+//! wiring of the library crates, printing, and the process exit code.
+
+mod cli;
+mod cmd;
+mod error;
+mod logging;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.global.verbose, cli.global.quiet);
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code.code()),
+        Err(e) => {
+            error::print(&e);
+            ExitCode::from(e.exit_code().code())
+        }
+    }
+}

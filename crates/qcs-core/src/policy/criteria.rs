@@ -23,7 +23,10 @@ const KNOWN: &[&str] = &[
 /// Reads a criteria document that has already been parsed as JSON. `name` (usually the file
 /// path) prefixes every origin. Problems of shape are collected in [`RawPolicy::issues`].
 pub fn from_json(name: &str, doc: &Value) -> RawPolicy {
-    let mut r = Reader { name, raw: RawPolicy::default() };
+    let mut r = Reader {
+        name,
+        raw: RawPolicy::default(),
+    };
     let Some(root) = doc.as_object() else {
         r.error("", "the criteria document is not a JSON object", EXAMPLE);
         return r.raw;
@@ -31,7 +34,11 @@ pub fn from_json(name: &str, doc: &Value) -> RawPolicy {
     let fc = match root.get("failConditions") {
         Some(Value::Object(m)) => m,
         Some(Value::Null) | None => {
-            r.error("", "the criteria document has no `failConditions` object", EXAMPLE);
+            r.error(
+                "",
+                "the criteria document has no `failConditions` object",
+                EXAMPLE,
+            );
             return r.raw;
         }
         Some(_) => {
@@ -105,7 +112,11 @@ impl Reader<'_> {
                         Value::Number(n) => {
                             out.push(Spanned::new(n.to_string(), self.origin(&path)));
                         }
-                        _ => self.error(&path, &format!("`{item}` is not a string"), "list entries are strings"),
+                        _ => self.error(
+                            &path,
+                            &format!("`{item}` is not a string"),
+                            "list entries are strings",
+                        ),
                     }
                 }
                 out
@@ -118,7 +129,11 @@ impl Reader<'_> {
                 .map(|s| Spanned::new(s.to_owned(), self.origin(key)))
                 .collect(),
             Some(other) => {
-                self.error(key, &format!("`{key}` is {}, not a list", kind(other)), "write a JSON array of strings");
+                self.error(
+                    key,
+                    &format!("`{key}` is {}, not a list", kind(other)),
+                    "write a JSON array of strings",
+                );
                 Vec::new()
             }
         }
@@ -131,7 +146,11 @@ impl Reader<'_> {
             Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
             Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
             Some(other) => {
-                self.error(key, &format!("`{key}` is {}, not true/false", kind(other)), "write true or false");
+                self.error(
+                    key,
+                    &format!("`{key}` is {}, not true/false", kind(other)),
+                    "write true or false",
+                );
                 false
             }
         }
@@ -171,16 +190,26 @@ impl Reader<'_> {
     }
 
     fn cvss(&mut self, fc: &Map<String, Value>) {
-        let Some(v) = fc.get("cvss").filter(|v| !v.is_null()) else { return };
+        let Some(v) = fc.get("cvss").filter(|v| !v.is_null()) else {
+            return;
+        };
         let Some(m) = v.as_object() else {
-            self.error("cvss", "`cvss` is not an object", "write {\"version\": \"3\", \"configured\": 7.0}");
+            self.error(
+                "cvss",
+                "`cvss` is not an object",
+                "write {\"version\": \"3\", \"configured\": 7.0}",
+            );
             return;
         };
         let version = match m.get("version") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             _ => {
-                self.error("cvss.version", "`cvss.version` is missing", "use \"2\", \"3\" or \"maxOfv2andv3\"");
+                self.error(
+                    "cvss.version",
+                    "`cvss.version` is missing",
+                    "use \"2\", \"3\" or \"maxOfv2andv3\"",
+                );
                 return;
             }
         };
@@ -190,7 +219,11 @@ impl Reader<'_> {
             _ => None,
         };
         let Some(score) = score else {
-            self.error("cvss.configured", "`cvss.configured` is not a number", "write the threshold, e.g. 7.0");
+            self.error(
+                "cvss.configured",
+                "`cvss.configured` is not a number",
+                "write the threshold, e.g. 7.0",
+            );
             return;
         };
         self.raw.cvss = Some((
@@ -204,18 +237,36 @@ impl Reader<'_> {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.trim().to_ascii_lowercase()),
             Some(other) => {
-                self.error("excludeBy", &format!("`excludeBy` is {}", kind(other)), "write \"qid\" or \"cve\"");
+                self.error(
+                    "excludeBy",
+                    &format!("`excludeBy` is {}", kind(other)),
+                    "write \"qid\" or \"cve\"",
+                );
                 None
             }
         };
         let qids = self.strings(fc, "excludeQids");
         let cves = self.strings(fc, "excludeCVEs");
         let (used, ignored, ignored_key) = match by.as_deref() {
-            Some("qid") => (qids.into_iter().map(|q| (Some(q), None)).collect::<Vec<_>>(), cves.len(), "excludeCVEs"),
-            Some("cve") => (cves.into_iter().map(|c| (None, Some(c))).collect(), qids.len(), "excludeQids"),
+            Some("qid") => (
+                qids.into_iter()
+                    .map(|q| (Some(q), None))
+                    .collect::<Vec<_>>(),
+                cves.len(),
+                "excludeCVEs",
+            ),
+            Some("cve") => (
+                cves.into_iter().map(|c| (None, Some(c))).collect(),
+                qids.len(),
+                "excludeQids",
+            ),
             Some(other) => {
                 let other = other.to_owned();
-                self.error("excludeBy", &format!("unknown `excludeBy` value `{other}`"), "write \"qid\" or \"cve\"");
+                self.error(
+                    "excludeBy",
+                    &format!("unknown `excludeBy` value `{other}`"),
+                    "write \"qid\" or \"cve\"",
+                );
                 return;
             }
             None => {
@@ -232,13 +283,25 @@ impl Reader<'_> {
         if ignored > 0 {
             self.warn(
                 ignored_key,
-                &format!("`{ignored_key}` is ignored because `excludeBy` is `{}`", by.unwrap_or_default()),
+                &format!(
+                    "`{ignored_key}` is ignored because `excludeBy` is `{}`",
+                    by.unwrap_or_default()
+                ),
                 "the original excludes by one kind only; a qcs policy file can exclude by both",
             );
         }
         for (qid, cve) in used {
-            let origin = qid.as_ref().or(cve.as_ref()).map(|s| s.origin.clone()).unwrap_or_default();
-            self.raw.exclude.push(RawExclusion { origin, qid, cve, ..RawExclusion::default() });
+            let origin = qid
+                .as_ref()
+                .or(cve.as_ref())
+                .map(|s| s.origin.clone())
+                .unwrap_or_default();
+            self.raw.exclude.push(RawExclusion {
+                origin,
+                qid,
+                cve,
+                ..RawExclusion::default()
+            });
         }
     }
 }
@@ -279,7 +342,11 @@ mod tests {
         // the ignored QID list is worth a warning, nothing more
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].level, IssueLevel::Warning);
-        assert!(issues[0].origin.place.contains("excludeQids"), "{}", issues[0].origin);
+        assert!(
+            issues[0].origin.place.contains("excludeQids"),
+            "{}",
+            issues[0].origin
+        );
     }
 
     #[test]
@@ -292,11 +359,24 @@ mod tests {
         let (p, issues) = from_json("c.json", &doc).validate();
         assert!(p.is_none());
         let msgs: Vec<String> = issues.iter().map(ToString::to_string).collect();
-        assert!(msgs.iter().any(|m| m.contains("failConditions.bogus") && m.contains("unknown key")), "{msgs:#?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("failConditions.bogus") && m.contains("unknown key")),
+            "{msgs:#?}"
+        );
         assert!(msgs.iter().any(|m| m.contains("severities.5")), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("unknown CVSS version `9`")), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("outside 0.0-10.0")), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("`excludeBy` value `both`")), "{msgs:#?}");
+        assert!(
+            msgs.iter().any(|m| m.contains("unknown CVSS version `9`")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("outside 0.0-10.0")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("`excludeBy` value `both`")),
+            "{msgs:#?}"
+        );
         assert!(from_json("c.json", &Value::Array(vec![])).issues.len() == 1);
     }
 }

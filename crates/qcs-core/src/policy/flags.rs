@@ -74,10 +74,18 @@ impl PolicyFlags {
             }
         }
         for q in spanned("--exclude-qids", &self.exclude_qids) {
-            raw.exclude.push(RawExclusion { origin: q.origin.clone(), qid: Some(q), ..RawExclusion::default() });
+            raw.exclude.push(RawExclusion {
+                origin: q.origin.clone(),
+                qid: Some(q),
+                ..RawExclusion::default()
+            });
         }
         for c in spanned("--exclude-cves", &self.exclude_cves) {
-            raw.exclude.push(RawExclusion { origin: c.origin.clone(), cve: Some(c), ..RawExclusion::default() });
+            raw.exclude.push(RawExclusion {
+                origin: c.origin.clone(),
+                cve: Some(c),
+                ..RawExclusion::default()
+            });
         }
         raw
     }
@@ -121,7 +129,10 @@ mod tests {
     #[test]
     fn lists_split_outside_regex_syntax() {
         assert_eq!(split_list("a, b,,c "), ["a", "b", "c"]);
-        assert_eq!(split_list("lib{1,3}=.*,x[,]y,(a,b)"), ["lib{1,3}=.*", "x[,]y", "(a,b)"]);
+        assert_eq!(
+            split_list("lib{1,3}=.*,x[,]y,(a,b)"),
+            ["lib{1,3}=.*", "x[,]y", "(a,b)"]
+        );
         assert_eq!(split_list(r"a\,b,c"), [r"a\,b", "c"]);
         assert!(split_list("").is_empty());
     }
@@ -159,8 +170,17 @@ mod tests {
         assert!(p.is_none());
         let text: Vec<String> = issues.iter().map(ToString::to_string).collect();
         assert_eq!(text.len(), 5, "{text:#?}");
-        for want in ["--fail-severity 5", "--fail-severity 7=1", "--fail-cves CVE-1", "--fail-cvss 7.0", "--exclude-qids 9-3"] {
-            assert!(text.iter().any(|t| t.starts_with(want)), "{want} missing in {text:#?}");
+        for want in [
+            "--fail-severity 5",
+            "--fail-severity 7=1",
+            "--fail-cves CVE-1",
+            "--fail-cvss 7.0",
+            "--exclude-qids 9-3",
+        ] {
+            assert!(
+                text.iter().any(|t| t.starts_with(want)),
+                "{want} missing in {text:#?}"
+            );
         }
     }
 }

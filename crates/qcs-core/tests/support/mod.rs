@@ -1,0 +1,3 @@
+//! Test support shared between test binaries.
+
+pub mod vectors;

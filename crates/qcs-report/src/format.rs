@@ -1,0 +1,127 @@
+//! The output formats a user can ask for (`--format FORMAT[=PATH]`) and where each is written.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `summary.json`: the machine-readable contract.
+    Json,
+    /// The verdict table as plain text (stdout unless a path is given).
+    Table,
+}
+
+impl Format {
+    /// Every format, in the order they are documented.
+    pub const ALL: [Format; 2] = [Format::Json, Format::Table];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Table => "table",
+        }
+    }
+
+    /// Where the format goes when no path is given: a file name in the output directory, or
+    /// `None` for standard output.
+    pub fn default_file(self) -> Option<&'static str> {
+        match self {
+            Self::Json => Some("summary.json"),
+            Self::Table => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A requested output: a format and, optionally, where to write it (`-` is standard output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    /// The format.
+    pub format: Format,
+    /// Explicit destination; `None` means the format's default.
+    pub path: Option<PathBuf>,
+}
+
+/// A `--format` value that names no known format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format `{given}` (known: {known})")]
+pub struct FormatSpecError {
+    /// The value given.
+    pub given: String,
+    /// The known names, comma-separated.
+    pub known: String,
+}
+
+impl FromStr for FormatSpec {
+    type Err = FormatSpecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, path) = match s.split_once('=') {
+            Some((n, p)) => (n, Some(PathBuf::from(p))),
+            None => (s, None),
+        };
+        let format = Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| FormatSpecError {
+                given: name.to_owned(),
+                known: Format::ALL.map(Format::name).join(", "),
+            })?;
+        Ok(Self { format, path })
+    }
+}
+
+/// Where an output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Standard output.
+    Stdout,
+    /// A file.
+    File(PathBuf),
+}
+
+impl FormatSpec {
+    /// Resolves the destination against the output directory.
+    pub fn destination(&self, output_dir: &Path) -> Destination {
+        match (&self.path, self.format.default_file()) {
+            (Some(p), _) if p.as_os_str() == "-" => Destination::Stdout,
+            (Some(p), _) => Destination::File(p.clone()),
+            (None, Some(name)) => Destination::File(output_dir.join(name)),
+            (None, None) => Destination::Stdout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_with_and_without_paths() {
+        let s: FormatSpec = "json".parse().unwrap();
+        assert_eq!(
+            s.destination(Path::new("out")),
+            Destination::File("out/summary.json".into())
+        );
+        let s: FormatSpec = "JSON=-".parse().unwrap();
+        assert_eq!(s.destination(Path::new("out")), Destination::Stdout);
+        let s: FormatSpec = "table=v.txt".parse().unwrap();
+        assert_eq!(
+            s.destination(Path::new("out")),
+            Destination::File("v.txt".into())
+        );
+        let e = "sarif2".parse::<FormatSpec>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown format `sarif2` (known: json, table)"
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! The verdict table people read at the end of a run: per image its outcome and counts by
+//! severity, then for a failure each failing condition with configured vs found, and what the
+//! exclusions did.
+
+use std::fmt::Write as _;
+
+use comfy_table::{CellAlignment, Table, presets};
+use owo_colors::OwoColorize;
+use qcs_core::summary::{Conditions, ImageResult, Outcome, Summary};
+
+/// How to draw the table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+/// At most this many items of a found list are shown; the rest are counted.
+const SHOW: usize = 8;
+
+/// Renders the verdict table and the closing line.
+pub fn render(summary: &Summary, style: Style) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header([
+        "IMAGE", "OUTCOME", "SEV5", "SEV4", "SEV3", "SEV2", "SEV1", "TOTAL",
+    ]);
+    for img in &summary.images {
+        let counts = img.evaluation.counts.as_ref();
+        let mut row = vec![label(img), paint(img.evaluation.outcome, style)];
+        for level in (0..5).rev() {
+            row.push(counts.map_or_else(
+                || "-".to_owned(),
+                |c| {
+                    let (conf, pot) = (c.confirmed.0[level], c.potential.0[level]);
+                    if pot > 0 {
+                        format!("{conf}+{pot}p")
+                    } else {
+                        conf.to_string()
+                    }
+                },
+            ));
+        }
+        row.push(counts.map_or_else(|| "-".to_owned(), |c| c.total.to_string()));
+        t.add_row(row);
+    }
+    for i in 2..8 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut out = t
+        .to_string()
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+
+    for img in &summary.images {
+        let details = details(img);
+        if !details.is_empty() {
+            let _ = writeln!(out, "\n{}", label(img));
+            for d in details {
+                let _ = writeln!(out, "  {d}");
+            }
+        }
+    }
+    let n = |o: Outcome| {
+        summary
+            .images
+            .iter()
+            .filter(|i| i.evaluation.outcome == o)
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "\n{} image{}: {} passed, {} failed, {} error{} (exit {})",
+        summary.images.len(),
+        if summary.images.len() == 1 { "" } else { "s" },
+        n(Outcome::Passed),
+        n(Outcome::Failed),
+        n(Outcome::Error),
+        if n(Outcome::Error) == 1 { "" } else { "s" },
+        summary.exit_code,
+    );
+    out
+}
+
+fn label(img: &ImageResult) -> String {
+    match &img.evaluation.image_id {
+        Some(id) if !img.input.contains(id.as_str()) => format!("{} ({id})", img.input),
+        _ => img.input.clone(),
+    }
+}
+
+fn paint(o: Outcome, style: Style) -> String {
+    let s = o.as_str().to_uppercase();
+    if !style.color {
+        return s;
+    }
+    match o {
+        Outcome::Passed => s.green().bold().to_string(),
+        Outcome::Failed => s.red().bold().to_string(),
+        Outcome::Error => s.yellow().bold().to_string(),
+    }
+}
+
+fn list<T: ToString>(items: &[T]) -> String {
+    let mut s = items
+        .iter()
+        .take(SHOW)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOW {
+        let _ = write!(s, " and {} more", items.len() - SHOW);
+    }
+    s
+}
+
+/// The lines under an image: its error, its failing conditions, its exclusions.
+fn details(img: &ImageResult) -> Vec<String> {
+    let e = &img.evaluation;
+    let mut out = Vec::new();
+    if let Some(err) = &e.error {
+        out.push(format!("error: {}", err.message));
+    }
+    if let Some(c) = &e.conditions {
+        failing(c, &mut out);
+    }
+    let x = &e.exclusions;
+    let entry = |u: &qcs_core::summary::ExclusionUse| {
+        let id = u.qid.as_ref().map_or_else(
+            || format!("cve {}", u.cve.as_deref().unwrap_or("?")),
+            |q| format!("qid {q}"),
+        );
+        match &u.reason {
+            Some(r) => format!("{id} ({r})"),
+            None => id,
+        }
+    };
+    if !x.applied.is_empty() {
+        let items: Vec<String> = x
+            .applied
+            .iter()
+            .map(|u| format!("{} x{}", entry(u), u.matched))
+            .collect();
+        out.push(format!("excluded: {}", list(&items)));
+    }
+    if !x.expired.is_empty() {
+        let items: Vec<String> = x
+            .expired
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} expired {}",
+                    entry(u),
+                    u.expires.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        out.push(format!(
+            "expired exclusions (not applied): {}",
+            list(&items)
+        ));
+    }
+    if !x.unused.is_empty() {
+        let items: Vec<String> = x.unused.iter().map(entry).collect();
+        out.push(format!(
+            "unused exclusions (matched nothing): {}",
+            list(&items)
+        ));
+    }
+    out
+}
+
+fn failing(c: &Conditions, out: &mut Vec<String>) {
+    for (level, l) in c.severity.levels.iter().rev() {
+        if !l.passed {
+            out.push(format!(
+                "FAIL severity {level}: found {}, limit {}",
+                l.found,
+                l.limit.unwrap_or(0)
+            ));
+        }
+    }
+    if !c.qids.passed {
+        out.push(format!(
+            "FAIL qids: found {} (configured {})",
+            list(
+                &c.qids
+                    .found
+                    .iter()
+                    .filter(|q| !c.qids.excluded.contains(q))
+                    .collect::<Vec<_>>()
+            ),
+            list(&c.qids.list)
+        ));
+    }
+    if !c.cves.passed {
+        let counted: Vec<&String> = c
+            .cves
+            .found
+            .iter()
+            .filter(|x| !c.cves.excluded.contains(x))
+            .collect();
+        out.push(format!(
+            "FAIL cves: found {} (configured {})",
+            list(&counted),
+            list(&c.cves.list)
+        ));
+    }
+    if !c.cvss.passed {
+        let mut by: Vec<(&String, &u32)> = c.cvss.by_score.iter().collect();
+        by.sort_by(|a, b| {
+            let (x, y) = (
+                a.0.parse::<f64>().unwrap_or(0.0),
+                b.0.parse::<f64>().unwrap_or(0.0),
+            );
+            y.total_cmp(&x)
+        });
+        let by: Vec<String> = by.iter().map(|(s, n)| format!("{s} x{n}")).collect();
+        out.push(format!(
+            "FAIL cvss v{} >= {:.1}: {} vulnerabilit{} ({})",
+            c.cvss.version.as_deref().unwrap_or("?"),
+            c.cvss.score.unwrap_or(0.0),
+            c.cvss.found,
+            if c.cvss.found == 1 { "y" } else { "ies" },
+            list(&by)
+        ));
+    }
+    if !c.software.passed {
+        out.push(format!(
+            "FAIL software: found {} (configured {})",
+            list(&c.software.found),
+            list(&c.software.list)
+        ));
+    }
+}

@@ -1,0 +1,136 @@
+//! The command line: commands, global flags and the policy flags shared by `scan` and
+//! `evaluate`. Names are a contract (`product.md` §1–§3).
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use qcs_core::policy::flags::PolicyFlags;
+use qcs_report::FormatSpec;
+
+/// Qualys container scanning for any CI: tag the image for the Qualys CI/CD sensor, wait for the
+/// vulnerability report, judge it against your policy, write reports, and set the exit code.
+#[derive(Debug, Parser)]
+#[command(name = "qcs", version, about, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 passed, 1 policy violated, 2 usage/configuration error, \
+3 engine/sensor error, 4 Qualys API error, 5 no complete scan result."
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// More detail on stderr (-v debug, -vv trace); QCS_LOG=<filter> overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+    /// Only errors on stderr; no verdict table.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Evaluate saved image-details JSON (from the API or an earlier scan) offline.
+    Evaluate(EvaluateArgs),
+}
+
+/// `qcs evaluate`.
+#[derive(Debug, Args)]
+pub(crate) struct EvaluateArgs {
+    /// Image-details JSON files (`GET /csapi/v1.3/images/{sha}` responses).
+    #[arg(long = "report", value_name = "FILE", required = true, num_args = 1..)]
+    pub(crate) reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    /// Evaluate as of this time (RFC 3339) instead of now; decides which exclusions expired.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) now: Option<jiff::Timestamp>,
+}
+
+/// Where reports go.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct OutputArgs {
+    /// Directory for report files.
+    #[arg(long, value_name = "DIR", default_value = "qcs-reports")]
+    pub(crate) output_dir: PathBuf,
+    /// Output format, repeatable: FORMAT or FORMAT=PATH (`-` is stdout). Formats: json
+    /// (summary.json), table (verdict table as text, stdout by default). Default: json.
+    #[arg(long = "format", value_name = "FORMAT[=PATH]")]
+    pub(crate) formats: Vec<FormatSpec>,
+    /// Always exit 0 after writing reports (except for usage errors, exit 2).
+    #[arg(long)]
+    pub(crate) report_only: bool,
+}
+
+/// The policy as flags (or the original plugin's criteria JSON).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Policy")]
+pub(crate) struct PolicyArgs {
+    /// The Jenkins plugin's criteria JSON ({"failConditions": {...}}); flags add to it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) criteria_json: Option<PathBuf>,
+    /// Fail when more than LIMIT vulnerabilities of LEVEL are found: 5=0,4=2.
+    #[arg(long, value_name = "LEVEL=LIMIT,...")]
+    pub(crate) fail_severity: Vec<String>,
+    /// Fail when any of these QIDs (or inclusive ranges a-b) is found.
+    #[arg(long, value_name = "QID,...")]
+    pub(crate) fail_qids: Vec<String>,
+    /// Fail when any of these CVEs is found.
+    #[arg(long, value_name = "CVE,...")]
+    pub(crate) fail_cves: Vec<String>,
+    /// Fail when an installed package matches NAME[OP VERSION]; NAME is a regex; OP is
+    /// = (version regex), <, <=, >, >= (version order).
+    #[arg(long, value_name = "FILTER,...")]
+    pub(crate) fail_software: Vec<String>,
+    /// Fail at a CVSS base score: VERSION:SCORE with VERSION 2, 3 or max, e.g. 3:7.0.
+    #[arg(long, value_name = "VERSION:SCORE")]
+    pub(crate) fail_cvss: Option<String>,
+    /// Also apply the conditions to POTENTIAL vulnerabilities.
+    #[arg(long)]
+    pub(crate) potential: bool,
+    /// Count only vulnerabilities with a patch available.
+    #[arg(long)]
+    pub(crate) fixable_only: bool,
+    /// Exclude these QIDs (or ranges a-b) from judgement.
+    #[arg(long, value_name = "QID,...")]
+    pub(crate) exclude_qids: Vec<String>,
+    /// Exclude vulnerabilities whose CVEs are all listed here.
+    #[arg(long, value_name = "CVE,...")]
+    pub(crate) exclude_cves: Vec<String>,
+}
+
+impl PolicyArgs {
+    /// The flag part, in the form `qcs-core` reads.
+    pub(crate) fn flags(&self) -> PolicyFlags {
+        PolicyFlags {
+            fail_severity: self.fail_severity.clone(),
+            fail_qids: self.fail_qids.clone(),
+            fail_cves: self.fail_cves.clone(),
+            fail_software: self.fail_software.clone(),
+            fail_cvss: self.fail_cvss.clone(),
+            potential: self.potential,
+            fixable_only: self.fixable_only,
+            exclude_qids: self.exclude_qids.clone(),
+            exclude_cves: self.exclude_cves.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,57 @@
+//! `qcs evaluate`: judge saved image-details JSON offline, with the same policy and outputs as
+//! `qcs scan`.
+
+use qcs_core::exit::ExitCode;
+use qcs_core::summary::{ImageResult, Summary};
+use qcs_core::{ImageReport, evaluate};
+use tracing::debug;
+
+use super::policy;
+use crate::cli::{EvaluateArgs, GlobalArgs};
+use crate::error::CliError;
+use crate::output;
+
+/// Runs `qcs evaluate`.
+pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let policy = policy::load(&args.policy, global.quiet)?;
+
+    // Read every report first: unusable input is a usage error (exit 2), reported for all files.
+    let mut reports = Vec::with_capacity(args.reports.len());
+    let mut bad = Vec::new();
+    for path in &args.reports {
+        let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+            what: "report",
+            path: path.clone(),
+            source,
+        })?;
+        match ImageReport::from_json(&bytes) {
+            Ok(r) => reports.push((path.display().to_string(), r)),
+            Err(e) => bad.push(format!("report `{}`: {e}", path.display())),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(CliError::BadInputs(
+            bad,
+            "give image-details JSON as returned by GET /csapi/v1.3/images/{sha} \
+             (or written by `qcs scan` to qcs-reports/images/)",
+        ));
+    }
+
+    let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+    let images: Vec<ImageResult> = reports
+        .into_iter()
+        .map(|(input, report)| {
+            let evaluation = evaluate(&policy, &report, now);
+            debug!(input, outcome = evaluation.outcome.as_str(), "evaluated");
+            ImageResult { input, evaluation }
+        })
+        .collect();
+    let summary = Summary::new(env!("CARGO_PKG_VERSION"), images);
+    output::write_all(&summary, &args.output, global.quiet)?;
+    let code = summary.exit();
+    Ok(if args.output.report_only {
+        ExitCode::Passed
+    } else {
+        code
+    })
+}

@@ -1,0 +1,16 @@
+//! One module per command; [`run`] dispatches.
+
+mod evaluate;
+pub(crate) mod policy;
+
+use qcs_core::exit::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::error::CliError;
+
+/// Runs the chosen command and returns the exit code it ends with.
+pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Evaluate(args) => evaluate::run(&args, &cli.global),
+    }
+}

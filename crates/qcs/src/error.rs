@@ -1,0 +1,98 @@
+//! The errors a command can end with, each mapped to its documented exit code and printed as
+//! `error: …` with an optional `hint: …`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use owo_colors::OwoColorize;
+use qcs_core::exit::ExitCode;
+use qcs_core::policy::{IssueLevel, PolicyIssue};
+
+/// A failure that ends the command before (or instead of) a verdict.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// The policy has errors (every problem is listed).
+    #[error("the policy is invalid ({} error{})", count_errors(.0), if count_errors(.0) == 1 { "" } else { "s" })]
+    Policy(Vec<PolicyIssue>),
+    /// An input file could not be read.
+    #[error("cannot read {what} `{}`: {source}", path.display())]
+    Read {
+        /// What the file is (report, criteria JSON, …).
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Input files that are not usable, all of them.
+    #[error("{}", .0.join("\n"))]
+    BadInputs(Vec<String>, &'static str),
+    /// An output could not be written.
+    #[error("cannot write {what} to `{}`: {source}", path.display())]
+    Write {
+        /// The output.
+        what: String,
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+fn count_errors(issues: &[PolicyIssue]) -> usize {
+    issues
+        .iter()
+        .filter(|i| i.level == IssueLevel::Error)
+        .count()
+}
+
+impl CliError {
+    /// The documented exit code for this failure.
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Policy(_) | Self::Read { .. } | Self::BadInputs(..) | Self::Write { .. } => {
+                ExitCode::Config
+            }
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::Policy(_) => {
+                Some("fix the entries above; `qcs policy check` shows them all".into())
+            }
+            Self::Read { .. } => Some("check the path and the file's permissions".into()),
+            Self::BadInputs(_, hint) => Some((*hint).to_owned()),
+            Self::Write { .. } => {
+                Some("check that the output directory is writable (--output-dir)".into())
+            }
+        }
+    }
+}
+
+/// Prints policy issues (warnings and errors) to stderr.
+pub(crate) fn print_issues(issues: &[PolicyIssue]) {
+    let mut err = anstream::stderr().lock();
+    for i in issues {
+        let label = match i.level {
+            IssueLevel::Error => "error".red().bold().to_string(),
+            IssueLevel::Warning => "warning".yellow().bold().to_string(),
+        };
+        let _ = writeln!(err, "{label}: {}: {}", i.origin, i.message);
+        if let Some(h) = &i.hint {
+            let _ = writeln!(err, "  {} {h}", "hint:".cyan().bold());
+        }
+    }
+}
+
+/// Prints a failure to stderr.
+pub(crate) fn print(e: &CliError) {
+    if let CliError::Policy(issues) = e {
+        print_issues(issues);
+    }
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(err, "{} {e}", "error:".red().bold());
+    if let Some(h) = e.hint() {
+        let _ = writeln!(err, "  {} {h}", "hint:".cyan().bold());
+    }
+}
