@@ -56,16 +56,12 @@ impl CliError {
         }
     }
 
-    fn hint(&self) -> Option<String> {
+    fn hint(&self) -> &str {
         match self {
-            Self::Policy(_) => {
-                Some("fix the entries above; `qcs policy check` shows them all".into())
-            }
-            Self::Read { .. } => Some("check the path and the file's permissions".into()),
-            Self::BadInputs(_, hint) => Some((*hint).to_owned()),
-            Self::Write { .. } => {
-                Some("check that the output directory is writable (--output-dir)".into())
-            }
+            Self::Policy(_) => "fix the entries above; `qcs policy check` shows them all",
+            Self::Read { .. } => "check the path and the file's permissions",
+            Self::BadInputs(_, hint) => hint,
+            Self::Write { .. } => "check that the output directory is writable (--output-dir)",
         }
     }
 }
@@ -92,7 +88,5 @@ pub(crate) fn print(e: &CliError) {
     }
     let mut err = anstream::stderr().lock();
     let _ = writeln!(err, "{} {e}", "error:".red().bold());
-    if let Some(h) = e.hint() {
-        let _ = writeln!(err, "  {} {h}", "hint:".cyan().bold());
-    }
+    let _ = writeln!(err, "  {} {}", "hint:".cyan().bold(), e.hint());
 }

@@ -152,7 +152,7 @@ mod tests {
         let p = p.unwrap();
         assert_eq!(p.severity, [None, None, None, Some(2), Some(0)]);
         assert_eq!(p.qids.len(), 3);
-        assert_eq!(p.cvss.unwrap().score, 9.8);
+        assert!((p.cvss.unwrap().score - 9.8).abs() < 1e-9);
         assert_eq!(p.exclusions.len(), 1);
         assert!(p.potential);
     }

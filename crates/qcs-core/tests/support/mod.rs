@@ -1,3 +1,3 @@
 //! Test support shared between test binaries.
 
-pub mod vectors;
+pub(crate) mod vectors;

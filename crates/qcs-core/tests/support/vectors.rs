@@ -8,7 +8,7 @@ use qcs_core::summary::{Conditions, Counts, Outcome};
 use serde_json::Value;
 
 /// The vectors directory: `QCS_VECTORS_DIR`, else `../shared/vectors` beside the repository.
-pub fn vectors_dir() -> PathBuf {
+pub(crate) fn vectors_dir() -> PathBuf {
     std::env::var_os("QCS_VECTORS_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
         PathBuf::from,
@@ -16,7 +16,7 @@ pub fn vectors_dir() -> PathBuf {
 }
 
 /// The ids (`0000`...) of every vector, sorted.
-pub fn vector_ids() -> Vec<String> {
+pub(crate) fn vector_ids() -> Vec<String> {
     let dir = vectors_dir();
     let mut ids: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read vectors at {}: {e}", dir.display()))
@@ -45,7 +45,7 @@ fn count(v: &Value) -> u64 {
 }
 
 /// Every point where our result disagrees with the original's, as readable lines.
-pub fn compare(
+pub(crate) fn compare(
     id: &str,
     expected: &Value,
     outcome: Outcome,
