@@ -44,8 +44,9 @@ pub fn render(summary: &Summary, style: Style) -> String {
         row.push(counts.map_or_else(|| "-".to_owned(), |c| c.total.to_string()));
         t.add_row(row);
     }
-    for i in 2..8 {
-        if let Some(col) = t.column_mut(i) {
+    for (i, col) in t.column_iter_mut().enumerate() {
+        col.set_padding((0, 2));
+        if i >= 2 {
             col.set_cell_alignment(CellAlignment::Right);
         }
     }
@@ -56,6 +57,10 @@ pub fn render(summary: &Summary, style: Style) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     out.push('\n');
+    let potential = summary.images.iter().filter_map(|i| i.evaluation.counts.as_ref());
+    if potential.into_iter().any(|c| c.potential.0.iter().any(|n| *n > 0)) {
+        out.push_str("(N+Mp: N confirmed, M potential; judged only when the policy checks potential ones)\n");
+    }
 
     for img in &summary.images {
         let details = details(img);

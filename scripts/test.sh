@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of qcs on a fresh machine: installs what is missing (each scripts/setup/*.sh,
+# idempotent, as root), then checks formatting and lints, then runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for setup in scripts/setup/*.sh; do
+  [ -e "$setup" ] || continue
+  echo "==> $setup"
+  bash "$setup"
+done
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo test"
+cargo test --workspace --locked
