@@ -1,0 +1,441 @@
+//! The Docker Engine API (Docker and Podman's compatible service) through `bollard`: unix socket,
+//! plain TCP, and TCP+TLS with a client certificate from a cert directory.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{ListContainersOptions, TagImageOptions};
+
+use crate::Engine;
+use crate::config::{Endpoint, EngineConfig, TlsFiles};
+use crate::error::EngineError;
+use crate::resolve::{
+    ImageInput, ResolvedImage, SCAN_REPO, is_full_id, names_contain, scan_tag, sha_from_id,
+};
+use crate::sensor::{
+    SENSOR_LABEL, SensorCandidate, SensorInfo, SensorState, is_sensor_label, judge,
+};
+
+/// A Docker Engine API client (Docker, Podman).
+#[derive(Debug)]
+pub struct DockerEngine {
+    docker: Docker,
+    url: String,
+    kind: &'static str,
+    tls: bool,
+    path: Option<String>,
+}
+
+impl DockerEngine {
+    /// Connects to the engine at `endpoint` (a [`Endpoint::Unix`] or [`Endpoint::Tcp`]) and checks
+    /// that it answers (negotiating the API version, so older engines and Podman work).
+    pub async fn connect(config: &EngineConfig, endpoint: &Endpoint) -> Result<Self, EngineError> {
+        let url = config.host.trim().to_owned();
+        let timeout = config.timeout.as_secs().max(1);
+        let version = bollard::API_DEFAULT_VERSION;
+        let (docker, tls, path) = match endpoint {
+            Endpoint::Unix(path) => {
+                let shown = path.display().to_string();
+                if !path.exists() {
+                    return Err(EngineError::SocketMissing { url, path: shown });
+                }
+                let d = Docker::connect_with_unix(&shown, timeout, version)
+                    .map_err(|e| classify(&url, false, Some(&shown), "connecting", &e))?;
+                (d, false, Some(shown))
+            }
+            Endpoint::Tcp { addr, tls: None } => {
+                let d = Docker::connect_with_http(&format!("tcp://{addr}"), timeout, version)
+                    .map_err(|e| classify(&url, false, None, "connecting", &e))?;
+                (d, false, None)
+            }
+            Endpoint::Tcp {
+                addr,
+                tls: Some(files),
+            } => {
+                check_tls_files(&url, files)?;
+                let d = Docker::connect_with_ssl(
+                    addr,
+                    &files.key,
+                    &files.cert,
+                    &files.ca,
+                    timeout,
+                    version,
+                )
+                .map_err(|e| classify(&url, true, None, "setting up TLS", &e))?;
+                (d, true, None)
+            }
+            Endpoint::Containerd(_) | Endpoint::Nerdctl(_) => {
+                return Err(EngineError::InvalidUrl {
+                    url,
+                    reason: "not a Docker Engine API URL".to_owned(),
+                });
+            }
+        };
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| classify(&url, tls, path.as_deref(), "connecting", &e))?;
+        tracing::debug!(url = %url, "connected to the Docker Engine API");
+        Ok(Self {
+            docker,
+            url,
+            kind: endpoint.kind(),
+            tls,
+            path,
+        })
+    }
+
+    fn err(&self, action: &str, e: &BollardError) -> EngineError {
+        classify(&self.url, self.tls, self.path.as_deref(), action, e)
+    }
+
+    async fn inspect(&self, name: &str, input: &str) -> Result<ResolvedImage, EngineError> {
+        // A bare 64-hex string is refused as a name by Podman (HTTP 500); `sha256:<id>` is an id
+        // to Docker and Podman alike.
+        let query = if is_full_id(name) {
+            format!("sha256:{name}")
+        } else {
+            name.to_owned()
+        };
+        let inspect = self.docker.inspect_image(&query).await.map_err(|e| {
+            if status_of(&e) == Some(404) {
+                EngineError::ImageNotFound {
+                    url: self.url.clone(),
+                    image: input.to_owned(),
+                }
+            } else {
+                self.err(&format!("inspecting image `{input}`"), &e)
+            }
+        })?;
+        let id = inspect.id.unwrap_or_default();
+        let sha = sha_from_id(&id).ok_or_else(|| EngineError::Engine {
+            url: self.url.clone(),
+            action: format!("inspecting image `{input}`"),
+            detail: format!("the engine answered id `{id}`, which is not a sha256 image id"),
+        })?;
+        Ok(ResolvedImage {
+            input: input.to_owned(),
+            sha,
+            repo_tags: inspect.repo_tags.unwrap_or_default(),
+        })
+    }
+}
+
+#[async_trait]
+impl Engine for DockerEngine {
+    fn describe(&self) -> String {
+        format!("{} {}", self.kind, self.url)
+    }
+
+    async fn resolve(&self, input: &str) -> Result<ResolvedImage, EngineError> {
+        let trimmed = input.trim();
+        let name = match ImageInput::parse(trimmed)? {
+            ImageInput::Id(id) => id,
+            ImageInput::Reference(r) => r,
+        };
+        let image = self.inspect(&name, trimmed).await?;
+        if let ImageInput::Id(id) = ImageInput::parse(trimmed)? {
+            if !image.sha.starts_with(&id) {
+                return Err(EngineError::ImageNotFound {
+                    url: self.url.clone(),
+                    image: trimmed.to_owned(),
+                });
+            }
+        }
+        Ok(image)
+    }
+
+    async fn tag(&self, image: &ResolvedImage) -> Result<String, EngineError> {
+        let tag = scan_tag(&image.sha);
+        let shown = format!("{} ({})", image.input, &image.sha);
+        // The image must still be there (Podman answers 500, not 404, for an unknown full id).
+        self.inspect(&image.sha, &shown).await?;
+        let options = TagImageOptions {
+            repo: Some(SCAN_REPO.to_owned()),
+            tag: Some(image.sha.clone()),
+        };
+        self.docker
+            .tag_image(&image.sha, Some(options))
+            .await
+            .map_err(|e| match status_of(&e) {
+                Some(404) => EngineError::ImageNotFound {
+                    url: self.url.clone(),
+                    image: shown.clone(),
+                },
+                Some(status) => EngineError::TagRefused {
+                    url: self.url.clone(),
+                    image: shown.clone(),
+                    tag: tag.clone(),
+                    detail: format!("HTTP {status}: {}", server_message(&e)),
+                },
+                None => self.err(&format!("tagging image `{shown}`"), &e),
+            })?;
+        let after = self.inspect(&image.sha, &image.input).await?;
+        if !names_contain(&after.repo_tags, &tag) {
+            return Err(EngineError::TagRefused {
+                url: self.url.clone(),
+                image: shown,
+                tag,
+                detail: format!(
+                    "the engine accepted the request but the image's names are [{}]",
+                    after.repo_tags.join(", ")
+                ),
+            });
+        }
+        tracing::info!(image = %image.input, %tag, "tagged for the sensor");
+        Ok(tag)
+    }
+
+    async fn check_sensor(&self) -> Result<SensorInfo, EngineError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![SENSOR_LABEL.to_owned()],
+            )])),
+            ..Default::default()
+        };
+        let list = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| self.err("listing containers", &e))?;
+        let mut candidates = Vec::new();
+        for summary in list {
+            let labelled = summary
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SENSOR_LABEL))
+                .is_some_and(|v| is_sensor_label(v));
+            let Some(id) = summary.id.filter(|_| labelled) else {
+                continue;
+            };
+            let c = match self.docker.inspect_container(&id, None).await {
+                Ok(c) => c,
+                Err(e) if status_of(&e) == Some(404) => continue, // removed meanwhile
+                Err(e) => return Err(self.err(&format!("inspecting container `{id}`"), &e)),
+            };
+            let name = c
+                .name
+                .as_deref()
+                .map(|n| n.trim_start_matches('/').to_owned())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| id.clone());
+            let mut command: Vec<String> = c.path.into_iter().filter(|p| !p.is_empty()).collect();
+            command.extend(c.args.unwrap_or_default());
+            let state = c.state.unwrap_or_default();
+            let status = state
+                .status
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string());
+            let state = if state.paused == Some(true) || status == "paused" {
+                SensorState::Paused
+            } else if status == "running" {
+                SensorState::Running
+            } else {
+                SensorState::Other(status)
+            };
+            let version = c
+                .config
+                .and_then(|cfg| cfg.labels)
+                .and_then(|mut l| l.remove(SENSOR_LABEL));
+            candidates.push(SensorCandidate {
+                info: SensorInfo {
+                    id,
+                    name,
+                    version,
+                    command,
+                },
+                state,
+            });
+        }
+        judge(
+            &self.url,
+            candidates,
+            "labelled VersionInfo containing \"Qualys Sensor\"",
+        )
+    }
+}
+
+/// Checks that the three TLS files exist, are readable and hold PEM data.
+fn check_tls_files(url: &str, files: &TlsFiles) -> Result<(), EngineError> {
+    for (what, path) in [
+        ("CA certificate", &files.ca),
+        ("client certificate", &files.cert),
+        ("client key", &files.key),
+    ] {
+        let text = std::fs::read_to_string(path).map_err(|e| EngineError::Tls {
+            url: url.to_owned(),
+            detail: format!("cannot read the {what} {}: {e}", path.display()),
+        })?;
+        if !text.contains("-----BEGIN ") {
+            return Err(EngineError::Tls {
+                url: url.to_owned(),
+                detail: format!("the {what} {} holds no PEM data", path.display()),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn status_of(e: &BollardError) -> Option<u16> {
+    match e {
+        BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+fn server_message(e: &BollardError) -> String {
+    match e {
+        BollardError::DockerResponseServerError { message, .. } => message.trim().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The error and its sources as one line, without repeats.
+fn chain_text(e: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                let s = inner.to_string();
+                if !parts.iter().any(|p| p.contains(&s)) {
+                    parts.push(s);
+                }
+            }
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+/// Whether a rustls error is anywhere in the chain.
+fn has_tls_error(e: &(dyn StdError + 'static)) -> bool {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(<dyn StdError + Send + Sync>::is::<rustls::Error>)
+            {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// The first I/O error kind in the chain.
+fn io_kind(e: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// Maps a bollard error to the matching [`EngineError`].
+fn classify(
+    url: &str,
+    tls: bool,
+    path: Option<&str>,
+    action: &str,
+    e: &BollardError,
+) -> EngineError {
+    use std::io::ErrorKind;
+    let url = url.to_owned();
+    match e {
+        BollardError::SocketNotFoundError(p) => {
+            return EngineError::SocketMissing {
+                url,
+                path: p.clone(),
+            };
+        }
+        BollardError::CertPathError { .. }
+        | BollardError::CertMultipleKeys { .. }
+        | BollardError::CertParseError { .. }
+        | BollardError::NoNativeCertsError { .. }
+        | BollardError::LoadNativeCertsErrors { .. } => {
+            return EngineError::Tls {
+                url,
+                detail: chain_text(e),
+            };
+        }
+        BollardError::RequestTimeoutError => {
+            return EngineError::Unreachable {
+                url,
+                detail: format!("{action}: no answer before the request timeout"),
+            };
+        }
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            return EngineError::Engine {
+                url,
+                action: action.to_owned(),
+                detail: format!("HTTP {status_code}: {}", message.trim()),
+            };
+        }
+        _ => {}
+    }
+    let detail = chain_text(e);
+    if tls && has_tls_error(e) {
+        return EngineError::Tls { url, detail };
+    }
+    let shown_path = || path.map_or_else(|| url.clone(), str::to_owned);
+    match io_kind(e) {
+        Some(ErrorKind::NotFound) if path.is_some() => EngineError::SocketMissing {
+            path: shown_path(),
+            url,
+        },
+        Some(ErrorKind::PermissionDenied) => EngineError::PermissionDenied {
+            path: shown_path(),
+            url,
+        },
+        Some(
+            ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::BrokenPipe
+            | ErrorKind::InvalidData,
+        ) if tls => EngineError::Tls {
+            url,
+            detail: format!(
+                "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
+            ),
+        },
+        _ => EngineError::Unreachable {
+            url,
+            detail: format!("{action}: {detail}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_tls_files_are_named() {
+        let dir = std::env::temp_dir().join("qcs-engine-no-such-cert-dir");
+        let e = check_tls_files("tcp://h:1", &TlsFiles::in_dir(&dir)).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, EngineError::Tls { .. }), "{msg}");
+        assert!(msg.contains("ca.pem") && msg.contains("tcp://h:1"), "{msg}");
+        assert_eq!(e.exit_code().code(), 3);
+    }
+}
