@@ -294,58 +294,50 @@ fn server_message(e: &BollardError) -> String {
     }
 }
 
+/// Visits the error and its sources, descending into the error an `io::Error` wraps (whose
+/// `source()` skips it).
+fn walk(e: &(dyn StdError + 'static), visit: &mut dyn FnMut(&(dyn StdError + 'static))) {
+    visit(e);
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        walk(inner, visit);
+    } else if let Some(source) = e.source() {
+        walk(source, visit);
+    }
+}
+
 /// The error and its sources as one line, without repeats.
 fn chain_text(e: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
-    while let Some(err) = cur {
+    walk(e, &mut |err| {
         let s = err.to_string();
         if !parts.iter().any(|p| p.contains(&s)) {
             parts.push(s);
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                let s = inner.to_string();
-                if !parts.iter().any(|p| p.contains(&s)) {
-                    parts.push(s);
-                }
-            }
-        }
-        cur = err.source();
-    }
+    });
     parts.join(": ")
 }
 
 /// Whether a rustls error is anywhere in the chain.
 fn has_tls_error(e: &(dyn StdError + 'static)) -> bool {
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.is::<rustls::Error>() {
-            return true;
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(<dyn StdError + Send + Sync>::is::<rustls::Error>)
-            {
-                return true;
-            }
-        }
-        cur = err.source();
-    }
-    false
+    let mut found = false;
+    walk(e, &mut |err| found |= err.is::<rustls::Error>());
+    found
 }
 
-/// The first I/O error kind in the chain.
+/// The most specific I/O error kind in the chain (`Other` only when there is no other).
 fn io_kind(e: &(dyn StdError + 'static)) -> Option<std::io::ErrorKind> {
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
-    while let Some(err) = cur {
+    let mut kind = None;
+    walk(e, &mut |err| {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
+            if kind.is_none() || kind == Some(std::io::ErrorKind::Other) {
+                kind = Some(io.kind());
+            }
         }
-        cur = err.source();
-    }
-    None
+    });
+    kind
 }
 
 /// Maps a bollard error to the matching [`EngineError`].
