@@ -410,6 +410,14 @@ fn classify(
                 "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
             ),
         },
+        Some(ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset) if path.is_none() && !tls => {
+            EngineError::Unreachable {
+                url,
+                detail: format!(
+                    "{action}: {detail} (does the engine expect TLS? give a cert directory with --cert-dir or DOCKER_CERT_PATH)"
+                ),
+            }
+        }
         _ => EngineError::Unreachable {
             url,
             detail: format!("{action}: {detail}"),

@@ -210,7 +210,12 @@ impl Engine for NerdctlEngine {
         }
         let mut candidates = Vec::new();
         for row in json_docs(&out.stdout) {
-            let Some(id) = row.get("ID").and_then(Value::as_str).map(str::to_owned) else {
+            let Some(id) = row
+                .get("ID")
+                .or_else(|| row.get("Id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+            else {
                 continue;
             };
             let out = self

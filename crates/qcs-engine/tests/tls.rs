@@ -139,6 +139,7 @@ async fn tls_with_client_certificates_works_and_each_failure_is_a_tls_error() {
     let e = connect(&EngineConfig::new(&url).with_cert_dir(&untrusting))
         .await
         .unwrap_err();
+    eprintln!("{}", e.report());
     assert!(matches!(e, EngineError::Tls { .. }), "{}", e.report());
     assert_engine_error(&e, &[&url, "TLS failed"]);
     assert!(e.hint().contains("ca.pem"));
@@ -150,6 +151,7 @@ async fn tls_with_client_certificates_works_and_each_failure_is_a_tls_error() {
     let e = connect(&EngineConfig::new(&url).with_cert_dir(&rejected))
         .await
         .unwrap_err();
+    eprintln!("{}", e.report());
     assert!(matches!(e, EngineError::Tls { .. }), "{}", e.report());
     assert_engine_error(&e, &[&url, "TLS failed"]);
 
@@ -159,10 +161,17 @@ async fn tls_with_client_certificates_works_and_each_failure_is_a_tls_error() {
     let e = connect(&EngineConfig::new(&url).with_cert_dir(&empty))
         .await
         .unwrap_err();
+    eprintln!("{}", e.report());
     assert!(matches!(e, EngineError::Tls { .. }), "{}", e.report());
     assert_engine_error(&e, &[&url, "ca.pem", "cannot read"]);
 
     // Plain HTTP against the TLS port is not an answer from an engine.
     let e = connect(&EngineConfig::new(&url)).await.unwrap_err();
-    assert_engine_error(&e, &[&url]);
+    eprintln!("{}", e.report());
+    assert!(
+        matches!(e, EngineError::Unreachable { .. }),
+        "{}",
+        e.report()
+    );
+    assert_engine_error(&e, &[&url, "does the engine expect TLS?"]);
 }
