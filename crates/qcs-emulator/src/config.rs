@@ -1,0 +1,361 @@
+//! Emulator settings: [`EmulatorConfig`] for the library and CLI, and the [`Scenario`] TOML file
+//! that overrides it (users, clients, images, faults, timings, rate limit, Docker stand-in).
+
+use crate::auth::{Client, User};
+use crate::error::EmulatorError;
+use crate::faults::FaultRule;
+use crate::generate::ReportSpec;
+use crate::ratelimit::RateLimitConfig;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything [`crate::start`] needs. `Default` listens on `127.0.0.1:8443` without TLS, with
+/// the user `qcs-demo`/`qcs-demo` and the OAuth client `qcs-demo`/`qcs-demo` (both with CS).
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address of the CS API listener (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Serve HTTPS with a certificate from a generated test CA.
+    pub tls: bool,
+    /// Where the CA certificate (`ca.pem`) and server key/cert go when `tls` is set
+    /// (default: a fresh temporary directory, removed at shutdown).
+    pub tls_dir: Option<PathBuf>,
+    /// Scenario file applied on top of these settings at start.
+    pub scenario: Option<PathBuf>,
+    /// Directory of image-details JSON files (`*.json`) to load at start, processed at once.
+    pub image_dir: Option<PathBuf>,
+    /// Serve the Docker Engine API stand-in (with the simulated CI/CD sensor) on this socket.
+    pub docker_socket: Option<PathBuf>,
+    /// Watch a real Docker-compatible engine (e.g. `unix:///run/podman.sock`) for images tagged
+    /// `qualys_scan_target:<sha>`.
+    pub watch_engine: Option<String>,
+    /// `Some(t)`: a frozen clock starting at epoch ms `t` that moves only when advanced
+    /// (for tests); `None`: wall time.
+    pub frozen_clock_ms: Option<u64>,
+    /// Lifetime of minted tokens, seconds (the real gateway: 4 h).
+    pub token_lifetime_secs: u64,
+    /// CS API rate limit.
+    pub rate_limit: RateLimitConfig,
+    /// Accounts accepted by `POST /auth`.
+    pub users: Vec<User>,
+    /// Clients accepted by `POST /auth/oidc` and `/auth/oauth`.
+    pub clients: Vec<Client>,
+    /// Images seeded at start.
+    pub images: Vec<ImageSeed>,
+    /// Fault rules active from the start.
+    pub faults: Vec<FaultRule>,
+    /// Timings of the simulated sensor and platform.
+    pub sensor: SensorTiming,
+    /// The Docker Engine API stand-in's initial content.
+    pub docker: DockerSeed,
+    /// Seed for fault probabilities and generated content.
+    pub seed: u64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            tls: false,
+            tls_dir: None,
+            scenario: None,
+            image_dir: None,
+            docker_socket: None,
+            watch_engine: None,
+            frozen_clock_ms: None,
+            token_lifetime_secs: 4 * 3600,
+            rate_limit: RateLimitConfig::default(),
+            users: vec![User::demo()],
+            clients: vec![Client::demo()],
+            images: Vec::new(),
+            faults: Vec::new(),
+            sensor: SensorTiming::default(),
+            docker: DockerSeed::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// Delays of the simulated CI/CD sensor and platform, seconds of emulator time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SensorTiming {
+    /// From tagging `qualys_scan_target:<sha>` to the inventory upload (the image becomes known).
+    pub scan_delay_secs: u64,
+    /// From the upload to the processed report.
+    pub processing_delay_secs: u64,
+    /// Poll interval of the engine watcher (real time, milliseconds).
+    pub watch_interval_ms: u64,
+}
+
+impl Default for SensorTiming {
+    fn default() -> Self {
+        SensorTiming {
+            scan_delay_secs: 5,
+            processing_delay_secs: 10,
+            watch_interval_ms: 500,
+        }
+    }
+}
+
+/// An image to seed: from a file or from the generator, with its lifecycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageSeed {
+    /// An image-details JSON file (relative paths: to the scenario file's directory).
+    pub file: Option<PathBuf>,
+    /// Generate the document instead (ignored when `file` is set).
+    pub generate: Option<ReportSpec>,
+    /// Override the document's `sha`.
+    pub sha: Option<String>,
+    /// Seconds after start when the inventory is uploaded.
+    pub upload_after_secs: u64,
+    /// Seconds after the upload when processing finishes.
+    pub processing_secs: u64,
+    /// Never uploaded: the image stays unknown (404).
+    pub never_scanned: bool,
+    /// Uploaded but never processed (`vulnerabilities: null` forever).
+    pub never_processed: bool,
+}
+
+/// What the simulated sensor container looks like to the plugin's checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SensorState {
+    /// Running, CI/CD mode (`--cicd-deployed-sensor` in its command).
+    #[default]
+    Running,
+    /// No sensor container at all.
+    Missing,
+    /// The sensor container is paused.
+    Paused,
+    /// Running, but deployed in general mode (no `--cicd-deployed-sensor`).
+    NotCicd,
+}
+
+/// An image in the Docker Engine API stand-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerImage {
+    /// `repo:tag` names (`RepoTags`); may be empty (a dangling image).
+    pub tags: Vec<String>,
+    /// The report the platform will have once the sensor scanned it (default: generated
+    /// from the image's sha).
+    pub report: Option<ReportSpec>,
+    /// The sensor never uploads this image (it stays unknown to the API).
+    pub never_scanned: bool,
+    /// Uploaded but never processed.
+    pub never_processed: bool,
+}
+
+/// Initial content of the Docker Engine API stand-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerSeed {
+    /// State of the sensor container.
+    pub sensor: SensorState,
+    /// Images (default: one, `qcs-demo/app:1.0`).
+    pub images: Vec<DockerImage>,
+}
+
+impl Default for DockerSeed {
+    fn default() -> Self {
+        DockerSeed {
+            sensor: SensorState::Running,
+            images: vec![DockerImage {
+                tags: vec!["qcs-demo/app:1.0".into()],
+                ..DockerImage::default()
+            }],
+        }
+    }
+}
+
+/// The scenario file: every table is optional and overrides the matching setting.
+///
+/// ```toml
+/// seed = 7
+/// token-lifetime-secs = 600
+/// image-dir = "reports"
+/// [rate-limit]
+/// limit = 100
+/// window_secs = 60
+/// [sensor]
+/// scan_delay_secs = 2
+/// processing_delay_secs = 3
+/// [[users]]
+/// username = "no-cs"
+/// password = "secret"
+/// modules = ["VM SCANNER"]
+/// [[images]]
+/// generate = { seed = 3, base = "alpine", vulnerabilities = 25, packages = 40 }
+/// never_processed = true
+/// [[faults]]
+/// endpoint = "images"
+/// kind = "status"
+/// status = 503
+/// times = 2
+/// [docker]
+/// sensor = "paused"
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// Seed for fault probabilities.
+    pub seed: Option<u64>,
+    /// Token lifetime, seconds.
+    pub token_lifetime_secs: Option<u64>,
+    /// Frozen clock start (epoch ms).
+    pub frozen_clock_ms: Option<u64>,
+    /// Directory of image-details JSON files (relative to the scenario file).
+    pub image_dir: Option<PathBuf>,
+    /// Rate limit.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Sensor and platform delays.
+    pub sensor: Option<SensorTiming>,
+    /// Users (replace the default `qcs-demo` user when given).
+    pub users: Option<Vec<User>>,
+    /// OAuth clients (replace the default client when given).
+    pub clients: Option<Vec<Client>>,
+    /// Images to seed (added).
+    pub images: Vec<ImageSeed>,
+    /// Fault rules (added).
+    pub faults: Vec<FaultRule>,
+    /// Docker stand-in content (replaces the default).
+    pub docker: Option<DockerSeed>,
+}
+
+impl Scenario {
+    /// Parses a scenario from TOML text; `path` is only used in the error.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, EmulatorError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| EmulatorError::Scenario {
+            path: path.to_owned(),
+            message: e.to_string().trim().to_owned(),
+        })?;
+        for f in &s.faults {
+            f.validate()?;
+        }
+        Ok(s)
+    }
+
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Self, EmulatorError> {
+        let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::Read {
+            what: "scenario file",
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut s = Self::parse(&text, path)?;
+        // Relative paths are relative to the scenario file.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if let Some(d) = s.image_dir.as_mut() {
+            if d.is_relative() {
+                *d = dir.join(&*d);
+            }
+        }
+        for i in &mut s.images {
+            if let Some(f) = i.file.as_mut() {
+                if f.is_relative() {
+                    *f = dir.join(&*f);
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// Applies the scenario on top of `config`.
+    pub fn apply(self, config: &mut EmulatorConfig) {
+        if let Some(v) = self.seed {
+            config.seed = v;
+        }
+        if let Some(v) = self.token_lifetime_secs {
+            config.token_lifetime_secs = v;
+        }
+        if let Some(v) = self.frozen_clock_ms {
+            config.frozen_clock_ms = Some(v);
+        }
+        if let Some(v) = self.image_dir {
+            config.image_dir = Some(v);
+        }
+        if let Some(v) = self.rate_limit {
+            config.rate_limit = v;
+        }
+        if let Some(v) = self.sensor {
+            config.sensor = v;
+        }
+        if let Some(v) = self.users {
+            config.users = v;
+        }
+        if let Some(v) = self.clients {
+            config.clients = v;
+        }
+        if let Some(v) = self.docker {
+            config.docker = v;
+        }
+        config.images.extend(self.images);
+        config.faults.extend(self.faults);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses_and_applies() {
+        let text = r#"
+seed = 7
+token-lifetime-secs = 600
+[rate-limit]
+limit = 100
+window_secs = 60
+[sensor]
+scan_delay_secs = 2
+processing_delay_secs = 3
+[[users]]
+username = "no-cs"
+password = "secret"
+modules = ["VM SCANNER"]
+[[images]]
+generate = { seed = 3, base = "alpine", vulnerabilities = 25, packages = 40 }
+never_processed = true
+[[faults]]
+endpoint = "images"
+kind = "status"
+status = 503
+times = 2
+[docker]
+sensor = "paused"
+"#;
+        let s = Scenario::parse(text, Path::new("s.toml")).expect("valid");
+        let mut c = EmulatorConfig::default();
+        s.apply(&mut c);
+        assert_eq!(c.seed, 7);
+        assert_eq!(c.token_lifetime_secs, 600);
+        assert_eq!(c.rate_limit.limit, 100);
+        assert_eq!(c.users.len(), 1);
+        assert_eq!(c.users[0].modules, vec!["VM SCANNER".to_owned()]);
+        assert_eq!(c.clients.len(), 1, "default client kept");
+        assert_eq!(
+            c.images[0].generate.as_ref().map(|g| g.vulnerabilities),
+            Some(25)
+        );
+        assert!(c.images[0].never_processed);
+        assert_eq!(c.faults[0].times, Some(2));
+        assert_eq!(c.docker.sensor, SensorState::Paused);
+        assert_eq!(c.sensor.scan_delay_secs, 2);
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_file_and_position() {
+        let e = Scenario::parse("sede = 7\n", Path::new("bad.toml")).expect_err("unknown key");
+        let msg = e.to_string();
+        assert!(msg.contains("bad.toml") && msg.contains("sede"), "{msg}");
+        let e = Scenario::parse(
+            "[[faults]]\nendpoint = \"images\"\nkind = \"status\"\nstatus = 7\n",
+            Path::new("f.toml"),
+        )
+        .expect_err("bad status");
+        assert!(e.to_string().contains("status 7"), "{e}");
+    }
+}

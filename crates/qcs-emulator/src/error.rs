@@ -1,0 +1,85 @@
+//! Errors from starting and configuring the emulator.
+
+use std::path::PathBuf;
+
+/// Why the emulator could not start or a setting was refused. Each message says what failed,
+/// with which value, and a hint.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The listen address could not be bound.
+    #[error(
+        "cannot listen on {addr}: {source} (hint: pick another address with --listen, e.g. 127.0.0.1:0 for any free port)"
+    )]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file could not be read.
+    #[error("cannot read {what} {path}: {source}")]
+    Read {
+        /// What the file is (scenario file, image document, ...).
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error(
+        "cannot write {what} {path}: {source} (hint: check that the directory exists and is writable)"
+    )]
+    Write {
+        /// What the file is.
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The scenario file is not valid TOML for the emulator.
+    #[error(
+        "scenario file {path} is invalid: {message} (hint: see docs/emulator.md, \"Scenario file\")"
+    )]
+    Scenario {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// An image document could not be used.
+    #[error("image {source_name} cannot be used: {reason}")]
+    Image {
+        /// Where it came from (file path or `generate` spec).
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
+    /// A fault rule is invalid.
+    #[error(transparent)]
+    Fault(#[from] crate::faults::FaultError),
+    /// The test CA or server certificate could not be made.
+    #[error("cannot create the TLS certificate: {0} (hint: this is a bug; please report it)")]
+    Tls(String),
+    /// The Docker socket could not be bound.
+    #[error(
+        "cannot listen on the Docker socket {path}: {source} (hint: remove a stale socket file or choose another --docker-socket path)"
+    )]
+    DockerSocket {
+        /// The socket path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The watched engine URL is not usable.
+    #[error(
+        "cannot watch the container engine at {url}: {reason} (hint: give unix:///path/to/podman.sock)"
+    )]
+    WatchEngine {
+        /// The URL as given.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
