@@ -10,7 +10,7 @@ use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{ListContainersOptions, TagImageOptions};
 
 use crate::Engine;
-use crate::config::{Endpoint, EngineConfig, TlsFiles};
+use crate::config::{Endpoint, EngineConfig};
 use crate::error::EngineError;
 use crate::resolve::{
     ImageInput, ResolvedImage, SCAN_REPO, is_full_id, names_contain, scan_tag, sha_from_id,
@@ -54,19 +54,7 @@ impl DockerEngine {
             Endpoint::Tcp {
                 addr,
                 tls: Some(files),
-            } => {
-                check_tls_files(&url, files)?;
-                let d = Docker::connect_with_ssl(
-                    addr,
-                    &files.key,
-                    &files.cert,
-                    &files.ca,
-                    timeout,
-                    version,
-                )
-                .map_err(|e| classify(&url, true, None, "setting up TLS", &e))?;
-                (d, true, None)
-            }
+            } => (crate::tls::connect(&url, addr, files, timeout)?, true, None),
             Endpoint::Containerd(_) | Endpoint::Nerdctl(_) => {
                 return Err(EngineError::InvalidUrl {
                     url,
@@ -259,27 +247,6 @@ impl Engine for DockerEngine {
     }
 }
 
-/// Checks that the three TLS files exist, are readable and hold PEM data.
-fn check_tls_files(url: &str, files: &TlsFiles) -> Result<(), EngineError> {
-    for (what, path) in [
-        ("CA certificate", &files.ca),
-        ("client certificate", &files.cert),
-        ("client key", &files.key),
-    ] {
-        let text = std::fs::read_to_string(path).map_err(|e| EngineError::Tls {
-            url: url.to_owned(),
-            detail: format!("cannot read the {what} {}: {e}", path.display()),
-        })?;
-        if !text.contains("-----BEGIN ") {
-            return Err(EngineError::Tls {
-                url: url.to_owned(),
-                detail: format!("the {what} {} holds no PEM data", path.display()),
-            });
-        }
-    }
-    Ok(())
-}
-
 fn status_of(e: &BollardError) -> Option<u16> {
     match e {
         BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
@@ -357,16 +324,6 @@ fn classify(
                 path: p.clone(),
             };
         }
-        BollardError::CertPathError { .. }
-        | BollardError::CertMultipleKeys { .. }
-        | BollardError::CertParseError { .. }
-        | BollardError::NoNativeCertsError { .. }
-        | BollardError::LoadNativeCertsErrors { .. } => {
-            return EngineError::Tls {
-                url,
-                detail: chain_text(e),
-            };
-        }
         BollardError::RequestTimeoutError => {
             return EngineError::Unreachable {
                 url,
@@ -422,20 +379,5 @@ fn classify(
             url,
             detail: format!("{action}: {detail}"),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_tls_files_are_named() {
-        let dir = std::env::temp_dir().join("qcs-engine-no-such-cert-dir");
-        let e = check_tls_files("tcp://h:1", &TlsFiles::in_dir(&dir)).unwrap_err();
-        let msg = e.to_string();
-        assert!(matches!(e, EngineError::Tls { .. }), "{msg}");
-        assert!(msg.contains("ca.pem") && msg.contains("tcp://h:1"), "{msg}");
-        assert_eq!(e.exit_code().code(), 3);
     }
 }

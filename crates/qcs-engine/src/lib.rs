@@ -19,6 +19,7 @@ pub mod error;
 pub mod nerdctl;
 pub mod resolve;
 pub mod sensor;
+mod tls;
 
 use async_trait::async_trait;
 
