@@ -204,7 +204,10 @@ async fn permission_denied_on_the_socket_is_reported() {
     let path = dir.path().join("root-only.sock");
     let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let exe = std::env::current_exe().unwrap();
+    // A copy of this test binary that `nobody` can run, wherever the build tree lives.
+    let exe = dir.path().join("engine-tests");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = Command::new(setpriv)
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&exe)
