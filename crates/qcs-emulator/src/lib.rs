@@ -7,7 +7,8 @@
 //! Modules: [`generate`] (realistic reports), [`auth`] (accounts, JWTs), [`qql`] (filters),
 //! [`state`] (images and lifecycle), [`faults`], [`ratelimit`], [`log`] (request log),
 //! [`control`] (the `/_emulator` API), [`docker`] (Docker stand-in and sensor), [`tls`],
-//! [`config`] (settings and the scenario file), [`clock`], [`endpoint`] (endpoint keys).
+//! [`config`] (settings and the scenario file), [`clock`], [`endpoint`] (endpoint keys),
+//! [`watch`] (the sensor watching a real engine).
 
 pub mod api;
 pub mod auth;
@@ -26,6 +27,7 @@ mod server;
 mod shared;
 pub mod state;
 pub mod tls;
+pub mod watch;
 
 pub use auth::{Client, User};
 pub use config::{
@@ -46,7 +48,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+
 use tokio::task::JoinSet;
 
 /// A running emulator. Dropping it without [`RunningEmulator::shutdown`] stops the listeners
@@ -57,10 +59,11 @@ pub struct RunningEmulator {
     tls: bool,
     ca_path: Option<PathBuf>,
     docker_socket: Option<PathBuf>,
+    watch_engine: Option<String>,
     users: Vec<User>,
     clients: Vec<Client>,
     control: Control,
-    shutdown_tx: watch::Sender<bool>,
+    shutdown_tx: tokio::sync::watch::Sender<bool>,
     tasks: JoinSet<()>,
     _tls_dir: Option<tempfile::TempDir>,
 }
@@ -135,6 +138,9 @@ impl RunningEmulator {
         if let Some(d) = &self.docker_socket {
             let _ = writeln!(s, "  Docker API:     unix://{}", d.display());
         }
+        if let Some(w) = &self.watch_engine {
+            let _ = writeln!(s, "  watching:       {w} for qualys_scan_target:<sha> tags");
+        }
         s
     }
 
@@ -158,6 +164,7 @@ impl RunningEmulator {
 #[derive(Debug, Clone)]
 pub struct Control {
     shared: Arc<Shared>,
+    watch: Option<watch::WatchTrigger>,
 }
 
 impl Control {
@@ -253,6 +260,27 @@ impl Control {
             .docker
             .as_ref()
             .map(|d| d.add_image(image, seed, self.now_ms()))
+    }
+
+    /// Runs one pass of the engine watcher now and waits for it (tests use this instead of
+    /// waiting for the next interval). Errors when no engine is watched or the pass failed.
+    pub async fn watch_now(&self) -> Result<(), EmulatorError> {
+        let err = |reason: String| EmulatorError::WatchEngine {
+            url: "(watched engine)".into(),
+            reason,
+        };
+        let Some(tx) = &self.watch else {
+            return Err(err(
+                "no engine is watched (start with watch_engine / --watch-engine)".into(),
+            ));
+        };
+        let (reply, done) = tokio::sync::oneshot::channel();
+        tx.send(reply)
+            .await
+            .map_err(|_| err("the watcher has stopped".into()))?;
+        done.await
+            .map_err(|_| err("the watcher has stopped".into()))?
+            .map_err(err)
     }
 
     /// The Docker stand-in's images with their current tags.
@@ -412,7 +440,7 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
             (shared.clone(), false),
             api::fault_layer,
         ));
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let mut tasks = JoinSet::new();
     let acceptor = tls
         .as_ref()
@@ -441,11 +469,12 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         tasks.spawn(server::serve_unix(ul, dapp, shutdown_rx.clone()));
     }
 
+    let mut watch_trigger = None;
     if let Some(url) = &config.watch_engine {
-        return Err(EmulatorError::WatchEngine {
-            url: url.clone(),
-            reason: "watching a real engine is not implemented yet".into(),
-        });
+        let client = watch::check(url).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        tasks.spawn(watch::run(shared.clone(), client, rx, shutdown_rx.clone()));
+        watch_trigger = Some(tx);
     }
 
     Ok(RunningEmulator {
@@ -453,9 +482,13 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         tls: tls.is_some(),
         ca_path: tls.map(|m| m.ca_path),
         docker_socket: config.docker_socket.clone(),
+        watch_engine: config.watch_engine.clone(),
         users: config.users.clone(),
         clients: config.clients.clone(),
-        control: Control { shared },
+        control: Control {
+            shared,
+            watch: watch_trigger,
+        },
         shutdown_tx,
         tasks,
         _tls_dir: tls_dir,

@@ -5,4 +5,5 @@ mod api;
 mod common;
 mod docker;
 mod faults;
+mod podman;
 mod tls;
