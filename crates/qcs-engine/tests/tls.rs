@@ -113,6 +113,12 @@ async fn tls_with_client_certificates_works_and_each_failure_is_a_tls_error() {
     let _stunnel = Stunnel::start(dir.path(), tls_port, backend, &server_ca, &client_ca);
     let url = format!("tcp://127.0.0.1:{tls_port}");
 
+    // Plain TCP straight to Podman's listener works too.
+    let plain = format!("tcp://127.0.0.1:{backend}");
+    let engine = connect(&EngineConfig::new(&plain)).await.unwrap();
+    assert_eq!(engine.describe(), format!("docker {plain}"));
+    assert_eq!(engine.resolve(&sha).await.unwrap().sha, sha);
+
     // The right CA and a client certificate the engine trusts: works.
     let good = dir.path().join("good");
     let client = leaf(&client_ca, "ci", ExtendedKeyUsagePurpose::ClientAuth);
