@@ -176,6 +176,16 @@ impl Endpoint {
             .or_else(|| url_trimmed.strip_prefix("http://"))
         {
             let addr = rest.trim_end_matches('/');
+            if let Some((_, host)) = addr.rsplit_once('@') {
+                // Never echo credentials: show the URL without them.
+                let scheme = &url_trimmed[..url_trimmed.len() - rest.len()];
+                return Err(EngineError::InvalidUrl {
+                    url: format!("{scheme}***@{host}"),
+                    reason:
+                        "credentials in the engine URL are not supported; use a TLS cert directory"
+                            .to_owned(),
+                });
+            }
             let (host, port) = addr
                 .rsplit_once(':')
                 .ok_or_else(|| invalid("a tcp:// URL needs host:port"))?;
@@ -311,6 +321,15 @@ mod tests {
                 tls: None
             }
         );
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_refused_and_not_echoed() {
+        let e = Endpoint::parse("tcp://ci:s3cret@build:2376", None).unwrap_err();
+        let msg = e.to_string();
+        assert!(!msg.contains("s3cret") && !msg.contains("ci:"), "{msg}");
+        assert!(msg.contains("tcp://***@build:2376"), "{msg}");
+        assert_eq!(e.exit_code().code(), 2);
     }
 
     #[test]
