@@ -185,23 +185,25 @@ impl ImageEntry {
             }
         }
 
-        // Processed view.
-        let mut processed = doc.clone();
-        if let (Some(o), Some(d)) = (processed.as_object_mut(), done) {
-            o.insert("updated".into(), json!(d.to_string()));
-            o.insert("lastUsedDate".into(), json!(d.to_string()));
-            if o.get("vulnerabilities").is_none_or(Value::is_null) {
-                o.insert("vulnerabilities".into(), json!([]));
-            }
+        // Processing view: the document without its vulnerabilities (cloned without them,
+        // so a 20,000-finding report is not copied).
+        let vulns = doc
+            .as_object_mut()
+            .and_then(|o| o.insert("vulnerabilities".into(), Value::Null));
+        let mut processing = doc.clone();
+        if let (Some(o), Some(u)) = (processing.as_object_mut(), up) {
+            o.insert("updated".into(), json!(u.to_string()));
+            o.insert("lastUsedDate".into(), json!(u.to_string()));
         }
-        // Processing view.
-        let mut processing = doc;
-        if let Some(o) = processing.as_object_mut() {
-            if let Some(u) = up {
-                o.insert("updated".into(), json!(u.to_string()));
-                o.insert("lastUsedDate".into(), json!(u.to_string()));
+        // Processed view.
+        let mut processed = doc;
+        if let Some(o) = processed.as_object_mut() {
+            if let Some(d) = done {
+                o.insert("updated".into(), json!(d.to_string()));
+                o.insert("lastUsedDate".into(), json!(d.to_string()));
             }
-            o.insert("vulnerabilities".into(), Value::Null);
+            let vulns = vulns.filter(|v| !v.is_null()).unwrap_or_else(|| json!([]));
+            o.insert("vulnerabilities".into(), vulns);
         }
         let summary_processed = summary(&processed, Some(counts));
         let summary_processing = summary(&processing, None);
