@@ -6,6 +6,7 @@
 //! problem found, each with its location and a hint.
 
 pub mod criteria;
+pub mod file;
 pub mod flags;
 
 use std::fmt;
@@ -23,6 +24,8 @@ pub struct Origin {
     pub place: String,
     /// Byte range in the source text, when the value came from a file.
     pub span: Option<std::ops::Range<usize>>,
+    /// The file the span refers to, when the value came from a file.
+    pub file: Option<String>,
 }
 
 impl Origin {
@@ -31,6 +34,7 @@ impl Origin {
         Self {
             place: place.into(),
             span: None,
+            file: None,
         }
     }
 }
@@ -185,7 +189,7 @@ impl SoftwareFilter {
             (_, None) => false,
             (VersionMatch::Regex(re), Some(v)) => re.is_match(v),
             (VersionMatch::Compare(op, want), Some(have)) => {
-                let ord = version::compare(Ecosystem::detect(os, name), have, want);
+                let ord = version::compare_to_bound(Ecosystem::detect(os, name), have, want);
                 match op {
                     VersionOp::Lt => ord.is_lt(),
                     VersionOp::Le => ord.is_le(),
@@ -411,7 +415,7 @@ impl RawPolicy {
             if !ok_score {
                 v.error(
                     &score.origin,
-                    format!("CVSS score {} is outside 0.0-10.0", score.value),
+                    format!("CVSS score {:?} is outside 0.0-10.0", score.value),
                     "CVSS base scores range from 0.0 to 10.0; 7.0 is high, 9.0 critical",
                 );
             }

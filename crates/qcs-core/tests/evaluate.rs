@@ -309,6 +309,11 @@ fn software_version_operators_use_the_ecosystem_order() {
         ],
     );
     let alpine = report("Alpine Linux 3.19.1", &[], &[("busybox", "1.36.1-r2")]);
+    let rhel = report(
+        "Red Hat Enterprise Linux 8.9",
+        &[],
+        &[("openssl", "1:1.1.1k-7.el8_6")],
+    );
     for (r, filter, hit) in [
         (&deb, "libssl3<3.0.2-0ubuntu1.14", true),
         (&deb, "libssl3<3.0.2-0ubuntu1.9", false), // dpkg order, not text order
@@ -320,6 +325,13 @@ fn software_version_operators_use_the_ecosystem_order() {
         (&deb, "libssl3=3\\.0", false), // `=` is a whole-string regex
         (&alpine, "busybox<1.36.1-r15", true),
         (&alpine, "busybox>1.36.1-r15", false),
+        // a bound without a revision names the upstream version: any revision of it matches
+        (&alpine, "busybox<=1.36.1", true),
+        (&alpine, "busybox<1.36.1", false),
+        (&rhel, "openssl<=1.1.1k", true),
+        (&rhel, "openssl<1.1.1k", false),
+        (&rhel, "openssl>=1.1.1k-8.el8", false), // a spelled-out release compares in full
+        (&deb, "libssl3<=3.0.2", true),
     ] {
         let e = run(
             &flags(PolicyFlags {

@@ -57,9 +57,17 @@ pub fn render(summary: &Summary, style: Style) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     out.push('\n');
-    let potential = summary.images.iter().filter_map(|i| i.evaluation.counts.as_ref());
-    if potential.into_iter().any(|c| c.potential.0.iter().any(|n| *n > 0)) {
-        out.push_str("(N+Mp: N confirmed, M potential; judged only when the policy checks potential ones)\n");
+    let potential = summary
+        .images
+        .iter()
+        .filter_map(|i| i.evaluation.counts.as_ref());
+    if potential
+        .into_iter()
+        .any(|c| c.potential.0.iter().any(|n| *n > 0))
+    {
+        out.push_str(
+            "(N+Mp: N confirmed, M potential; judged only when the policy checks potential ones)\n",
+        );
     }
 
     for img in &summary.images {

@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("20k-vulns-3k-packages");
     g.sample_size(20);
     g.bench_function("parse", |b| {
-        b.iter(|| ImageReport::from_json(&bytes).expect("parses"))
+        b.iter(|| ImageReport::from_json(&bytes).expect("parses"));
     });
     g.bench_function("evaluate", |b| b.iter(|| evaluate(&policy, &report, now)));
     g.bench_function("parse+evaluate+summary.json", |b| {

@@ -34,13 +34,31 @@ pub(crate) struct GlobalArgs {
     /// Only errors on stderr; no verdict table.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
+    /// Config file (default: QCS_CONFIG, else ./qcs.toml when present).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub(crate) enum Command {
     /// Evaluate saved image-details JSON (from the API or an earlier scan) offline.
     Evaluate(EvaluateArgs),
+    /// Work with policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `qcs policy …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Validate a policy file (TOML, or the plugin's criteria JSON) and print every problem
+    /// with its location; exit 2 when there is an error, 0 otherwise (warnings allowed).
+    Check {
+        /// The policy file: qcs TOML (`[fail]`, `[[exclude]]`), or criteria JSON (`*.json`).
+        file: PathBuf,
+    },
 }
 
 /// `qcs evaluate`.
@@ -78,7 +96,12 @@ pub(crate) struct OutputArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Policy")]
 pub(crate) struct PolicyArgs {
-    /// The Jenkins plugin's criteria JSON ({"failConditions": {...}}); flags add to it.
+    /// Policy file (TOML: [fail] and [[exclude]]; see docs/policy.md). Default: the config's
+    /// [policy] table or `policy = "file"`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
+    /// The Jenkins plugin's criteria JSON ({"failConditions": {...}}); adds to the policy file,
+    /// and flags add to both.
     #[arg(long, value_name = "FILE")]
     pub(crate) criteria_json: Option<PathBuf>,
     /// Fail when more than LIMIT vulnerabilities of LEVEL are found: 5=0,4=2.

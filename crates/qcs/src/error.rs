@@ -8,12 +8,14 @@ use owo_colors::OwoColorize;
 use qcs_core::exit::ExitCode;
 use qcs_core::policy::{IssueLevel, PolicyIssue};
 
+use crate::diagnostics::{self, Sources};
+
 /// A failure that ends the command before (or instead of) a verdict.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
-    /// The policy has errors (every problem is listed).
+    /// The policy has errors (every problem is listed, with the texts they point into).
     #[error("the policy is invalid ({} error{})", count_errors(.0), if count_errors(.0) == 1 { "" } else { "s" })]
-    Policy(Vec<PolicyIssue>),
+    Policy(Vec<PolicyIssue>, Sources),
     /// An input file could not be read.
     #[error("cannot read {what} `{}`: {source}", path.display())]
     Read {
@@ -50,7 +52,7 @@ impl CliError {
     /// The documented exit code for this failure.
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Policy(_) | Self::Read { .. } | Self::BadInputs(..) | Self::Write { .. } => {
+            Self::Policy(..) | Self::Read { .. } | Self::BadInputs(..) | Self::Write { .. } => {
                 ExitCode::Config
             }
         }
@@ -58,7 +60,7 @@ impl CliError {
 
     fn hint(&self) -> &str {
         match self {
-            Self::Policy(_) => "fix the entries above; `qcs policy check` shows them all",
+            Self::Policy(..) => "fix the entries above; `qcs policy check` shows them all",
             Self::Read { .. } => "check the path and the file's permissions",
             Self::BadInputs(_, hint) => hint,
             Self::Write { .. } => "check that the output directory is writable (--output-dir)",
@@ -66,25 +68,10 @@ impl CliError {
     }
 }
 
-/// Prints policy issues (warnings and errors) to stderr.
-pub(crate) fn print_issues(issues: &[PolicyIssue]) {
-    let mut err = anstream::stderr().lock();
-    for i in issues {
-        let label = match i.level {
-            IssueLevel::Error => "error".red().bold().to_string(),
-            IssueLevel::Warning => "warning".yellow().bold().to_string(),
-        };
-        let _ = writeln!(err, "{label}: {}: {}", i.origin, i.message);
-        if let Some(h) = &i.hint {
-            let _ = writeln!(err, "  {} {h}", "hint:".cyan().bold());
-        }
-    }
-}
-
 /// Prints a failure to stderr.
 pub(crate) fn print(e: &CliError) {
-    if let CliError::Policy(issues) = e {
-        print_issues(issues);
+    if let CliError::Policy(issues, sources) = e {
+        diagnostics::eprint(issues, sources);
     }
     let mut err = anstream::stderr().lock();
     let _ = writeln!(err, "{} {e}", "error:".red().bold());

@@ -2,8 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// The environment variable holding a tracing filter.
-pub(crate) const QCS_LOG: &str = "QCS_LOG";
+use crate::env::QCS_LOG;
 
 /// Installs the subscriber: `QCS_LOG` wins; otherwise warnings, or more with `-v`.
 pub(crate) fn init(verbose: u8, quiet: bool) {

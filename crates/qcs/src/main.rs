@@ -3,9 +3,13 @@
 
 mod cli;
 mod cmd;
+mod config;
+mod diagnostics;
+mod env;
 mod error;
 mod logging;
 mod output;
+mod policy_input;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! Writing the requested outputs and the verdict table on stderr.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 
 use qcs_core::summary::Summary;
@@ -42,8 +42,12 @@ pub(crate) fn write_all(summary: &Summary, args: &OutputArgs, quiet: bool) -> Re
         }
     }
     if !quiet {
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let text = table::render(summary, table::Style { color });
+        let text = table::render(
+            summary,
+            table::Style {
+                color: crate::diagnostics::stderr_color(),
+            },
+        );
         let _ = anstream::stderr().lock().write_all(text.as_bytes());
     }
     Ok(())

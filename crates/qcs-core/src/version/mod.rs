@@ -123,6 +123,48 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Ordering {
     }
 }
 
+/// Compares an installed version with a filter's bound (`name<BOUND`). A bound names an upstream
+/// version unless it spells out more: when it has no distribution revision (dpkg `-revision`,
+/// RPM `-release`, apk `-rN`) the installed version's revision is ignored, and when it has no
+/// epoch (`N:`, dpkg and RPM) the installed epoch is ignored. So `openssl<=1.1.1k` covers
+/// `1:1.1.1k-7.el8`, as RPM's own dependency matching does for a release-less requirement.
+pub fn compare_to_bound(ecosystem: Ecosystem, installed: &str, bound: &str) -> Ordering {
+    let (mut installed, bound) = (installed.trim(), bound.trim());
+    if matches!(ecosystem, Ecosystem::Dpkg | Ecosystem::Rpm) && epoch_split(bound).is_none() {
+        if let Some((_, rest)) = epoch_split(installed) {
+            installed = rest;
+        }
+    }
+    let revisioned = matches!(ecosystem, Ecosystem::Dpkg | Ecosystem::Rpm | Ecosystem::Apk);
+    if revisioned && strip_revision(ecosystem, bound).is_none() {
+        if let Some(upstream) = strip_revision(ecosystem, installed) {
+            installed = upstream;
+        }
+    }
+    compare(ecosystem, installed, bound)
+}
+
+/// `N:rest` when the version starts with a numeric epoch.
+fn epoch_split(v: &str) -> Option<(&str, &str)> {
+    v.split_once(':')
+        .filter(|(e, _)| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The version without its revision, when it has one.
+fn strip_revision(ecosystem: Ecosystem, v: &str) -> Option<&str> {
+    match ecosystem {
+        // apk: `1.36.1-r2`; a `-` not followed by `r<digits>` is part of the version.
+        Ecosystem::Apk => v.rsplit_once("-r").and_then(|(up, rev)| {
+            (!rev.is_empty() && rev.bytes().all(|b| b.is_ascii_digit())).then_some(up)
+        }),
+        // dpkg and RPM: the revision/release follows the last `-`.
+        _ => v
+            .rsplit_once('-')
+            .map(|(up, _)| up)
+            .filter(|up| !up.is_empty()),
+    }
+}
+
 /// The [generic ordering](self#generic-ordering): numeric and non-numeric runs, numbers by value,
 /// text by bytes, text before numbers, shorter first.
 fn generic(a: &str, b: &str) -> Ordering {

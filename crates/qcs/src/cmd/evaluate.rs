@@ -6,14 +6,13 @@ use qcs_core::summary::{ImageResult, Summary};
 use qcs_core::{ImageReport, evaluate};
 use tracing::debug;
 
-use super::policy;
 use crate::cli::{EvaluateArgs, GlobalArgs};
 use crate::error::CliError;
 use crate::output;
 
 /// Runs `qcs evaluate`.
 pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let policy = policy::load(&args.policy, global.quiet)?;
+    let policy = crate::policy_input::load(&args.policy, global)?;
 
     // Read every report first: unusable input is a usage error (exit 2), reported for all files.
     let mut reports = Vec::with_capacity(args.reports.len());

@@ -1,7 +1,7 @@
 //! One module per command; [`run`] dispatches.
 
 mod evaluate;
-pub(crate) mod policy;
+mod policy;
 
 use qcs_core::exit::ExitCode;
 
@@ -12,5 +12,6 @@ use crate::error::CliError;
 pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Evaluate(args) => evaluate::run(&args, &cli.global),
+        Command::Policy(cmd) => policy::run(&cmd, &cli.global),
     }
 }
