@@ -35,6 +35,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/oauth", post(auth_client))
         .route("/csapi/{version}/images", get(images_list))
         .route("/csapi/{version}/images/{id}", get(image_details))
+        .route("/csapi/{version}/images/{id}/vuln/count", get(vuln_count))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -546,6 +547,41 @@ async fn image_details(
             d,
         ),
     }
+}
+
+/// `GET /csapi/v1.3/images/{id}/vuln/count`: the severity counts (`qualys-api.md` §5);
+/// `404` while unknown, zero counts while processing.
+async fn vuln_count(
+    State(shared): State<Arc<Shared>>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let d = match guard(&shared, &headers, &version) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let now = shared.clock.now_ms();
+    let Some(summary) = shared
+        .images
+        .get(&id)
+        .and_then(|e| e.summary_at(now).cloned())
+    else {
+        return with_rate(
+            error_response(
+                StatusCode::NOT_FOUND,
+                &format!("Image {id} not known to Qualys"),
+                now,
+            ),
+            d,
+        );
+    };
+    let counts = match &summary["vulnerabilities"] {
+        Value::Object(_) => summary["vulnerabilities"].clone(),
+        _ => {
+            json!({"severity5Count": 0, "severity3Count": 0, "severity4Count": 0, "severity1Count": 0, "severity2Count": 0})
+        }
+    };
+    with_rate(json_response(StatusCode::OK, counts.to_string()), d)
 }
 
 async fn not_found(State(shared): State<Arc<Shared>>, req: Request) -> Response {

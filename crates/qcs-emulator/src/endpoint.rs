@@ -6,6 +6,7 @@
 //! | `auth/oidc`, `auth/oauth` | `POST /auth/oidc`, `POST /auth/oauth` |
 //! | `images` | `GET /csapi/v1.{2,3}/images` |
 //! | `images/{id}` | `GET /csapi/v1.{2,3}/images/{sha or id}` |
+//! | `images/{id}/vuln/count` | `GET /csapi/v1.{2,3}/images/{sha or id}/vuln/count` |
 //! | `csapi/other` | any other `/csapi/...` path |
 //! | `docker/...` | the Docker Engine API stand-in, e.g. `docker/containers/json`, `docker/images/tag` |
 //! | `control` | `/_emulator/...` (never faulted, not logged) |
@@ -29,6 +30,11 @@ pub fn classify(path: &str) -> &'static str {
             match (parts.next(), parts.next(), parts.next()) {
                 (Some("images"), None, None) => return "images",
                 (Some("images"), Some(_), None) => return "images/{id}",
+                (Some("images"), Some(_), Some("vuln"))
+                    if parts.next() == Some("count") && parts.next().is_none() =>
+                {
+                    return "images/{id}/vuln/count";
+                }
                 _ => {}
             }
         }
@@ -69,7 +75,11 @@ mod tests {
         assert_eq!(classify("/auth/oauth"), "auth/oauth");
         assert_eq!(classify("/csapi/v1.3/images"), "images");
         assert_eq!(classify("/csapi/v1.2/images/abc"), "images/{id}");
-        assert_eq!(classify("/csapi/v1.3/images/abc/vuln/count"), "csapi/other");
+        assert_eq!(
+            classify("/csapi/v1.3/images/abc/vuln/count"),
+            "images/{id}/vuln/count"
+        );
+        assert_eq!(classify("/csapi/v1.3/images/abc/software"), "csapi/other");
         assert_eq!(classify("/csapi/v9/images"), "csapi/other");
         assert_eq!(classify("/_emulator/advance"), "control");
         assert_eq!(classify("/"), "other");

@@ -69,12 +69,15 @@ pub struct RunningEmulator {
 }
 
 impl RunningEmulator {
-    /// The gateway URL, e.g. `http://127.0.0.1:8443` or `https://localhost:8443` (no slash).
+    /// The gateway URL, e.g. `http://127.0.0.1:8443` or `https://127.0.0.1:8443` (no slash).
+    /// With TLS, a wildcard listen address is given as `localhost`; the certificate covers
+    /// `localhost`, `127.0.0.1` and `::1`.
     pub fn base_url(&self) -> String {
-        if self.tls {
-            format!("https://localhost:{}", self.addr.port())
+        let scheme = if self.tls { "https" } else { "http" };
+        if self.addr.ip().is_unspecified() {
+            format!("{scheme}://localhost:{}", self.addr.port())
         } else {
-            format!("http://{}", self.addr)
+            format!("{scheme}://{}", self.addr)
         }
     }
 

@@ -258,6 +258,13 @@ async fn image_lifecycle_unknown_processing_processed() {
         assert_eq!(d["lastScanned"], (T0 + 30_000).to_string());
         assert_eq!(d["updated"], (T0 + 90_000).to_string());
     }
+    let c = json(get(&emu, &t, &format!("/csapi/v1.3/images/{id12}/vuln/count")).await).await;
+    let total: u64 = (1..=5)
+        .map(|i| c[format!("severity{i}Count")].as_u64().expect("count"))
+        .sum();
+    assert_eq!(total, 30);
+    let r = get(&emu, &t, "/csapi/v1.3/images/0123456789ab/vuln/count").await;
+    assert_eq!(r.status().as_u16(), 404);
     let list = json(
         get(
             &emu,

@@ -78,6 +78,20 @@ async fn sensor_container_checks_like_the_plugin() {
         docker(&sock, "GET", "/_ping").await,
         (200, Value::String("OK".into()))
     );
+    let (s, v) = docker(&sock, "GET", "/v1.43/version").await;
+    assert_eq!(s, 200);
+    assert_eq!(v["ApiVersion"], "1.43");
+    let (s, v) = docker(&sock, "GET", "/info").await;
+    assert_eq!((s, v["Containers"].as_u64()), (200, Some(1)));
+    assert_eq!(v["Images"], 2);
+    let (s, v) = docker(&sock, "GET", "/networks").await;
+    assert_eq!(s, 404);
+    assert!(
+        v["message"]
+            .as_str()
+            .expect("message")
+            .contains("does not serve")
+    );
     let (s, list) = docker(&sock, "GET", "/v1.41/containers/json").await;
     assert_eq!(s, 200);
     let sensor = list
