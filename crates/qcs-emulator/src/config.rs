@@ -77,6 +77,25 @@ impl Default for EmulatorConfig {
     }
 }
 
+impl EmulatorConfig {
+    /// Settings for a demo (`qcs demo`): any free port on 127.0.0.1, the Docker stand-in on
+    /// `docker_socket` with a running CI/CD sensor and one image `qcs-demo/app:1.0` (a Debian
+    /// image with 30 findings, `Log4Shell` among them), and short sensor delays (2 s to the
+    /// upload, 3 s of processing).
+    pub fn demo(docker_socket: PathBuf) -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            docker_socket: Some(docker_socket),
+            sensor: SensorTiming {
+                scan_delay_secs: 2,
+                processing_delay_secs: 3,
+                ..SensorTiming::default()
+            },
+            ..EmulatorConfig::default()
+        }
+    }
+}
+
 /// Delays of the simulated CI/CD sensor and platform, seconds of emulator time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

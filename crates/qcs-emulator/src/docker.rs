@@ -129,7 +129,7 @@ fn img_from_seed(d: &DockerImage, seed: u64, now_ms: u64) -> Img {
     Img {
         id,
         tags: d.tags.iter().map(|t| normalize_ref(t)).collect(),
-        created_secs: now_ms / 1000 - 3600,
+        created_secs: (now_ms / 1000).saturating_sub(3600),
         size,
         report: d.report.clone(),
         never_scanned: d.never_scanned,
@@ -237,7 +237,7 @@ fn sensor_summary(state: SensorState, now_ms: u64) -> Value {
         "Image": "qualys/qcs-sensor:latest",
         "ImageID": format!("sha256:{SENSOR_IMAGE_ID}"),
         "Command": format!("{path} {}", args.join(" ")),
-        "Created": now_ms / 1000 - 7200,
+        "Created": (now_ms / 1000).saturating_sub(7200),
         "Ports": [],
         "Labels": {
             "VersionInfo": "Qualys Sensor 1.35.0.12-2024.06.01",

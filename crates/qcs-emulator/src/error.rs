@@ -17,7 +17,9 @@ pub enum EmulatorError {
         source: std::io::Error,
     },
     /// A file could not be read.
-    #[error("cannot read {what} {path}: {source}")]
+    #[error(
+        "cannot read {what} {path}: {source} (hint: check the path; relative paths in a scenario file are relative to that file)"
+    )]
     Read {
         /// What the file is (scenario file, image document, ...).
         what: &'static str,
@@ -49,7 +51,9 @@ pub enum EmulatorError {
         message: String,
     },
     /// An image document could not be used.
-    #[error("image {source_name} cannot be used: {reason}")]
+    #[error(
+        "image {source_name} cannot be used: {reason} (hint: an image document is the JSON body of GET /csapi/v1.3/images/{{sha}}, with a 64-hex `sha`)"
+    )]
     Image {
         /// Where it came from (file path or `generate` spec).
         source_name: String,

@@ -71,6 +71,45 @@ fn two_images() -> DockerSeed {
 }
 
 #[tokio::test]
+async fn demo_settings_serve_a_tagged_image_with_log4shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let emu = start(EmulatorConfig {
+        frozen_clock_ms: Some(T0),
+        ..EmulatorConfig::demo(dir.path().join("d.sock"))
+    })
+    .await
+    .expect("start");
+    assert_eq!(emu.addr().ip().to_string(), "127.0.0.1");
+    assert_ne!(emu.addr().port(), 8443);
+    let sock = emu.docker_socket().expect("socket").to_owned();
+    let (_, img) = docker(&sock, "GET", "/images/qcs-demo/app:1.0/json").await;
+    let sha = img["Id"]
+        .as_str()
+        .expect("id")
+        .trim_start_matches("sha256:")
+        .to_owned();
+    let (s, _) = docker(
+        &sock,
+        "POST",
+        &format!("/images/qcs-demo/app:1.0/tag?repo=qualys_scan_target&tag={sha}"),
+    )
+    .await;
+    assert_eq!(s, 201);
+    emu.control().advance(Duration::from_secs(5));
+    let t = demo_token(&emu).await;
+    let d = json(get(&emu, &t, &format!("/csapi/v1.3/images/{sha}")).await).await;
+    let vulns = d["vulnerabilities"]
+        .as_array()
+        .expect("processed after 2 s + 3 s");
+    assert_eq!(vulns.len(), 30);
+    assert!(
+        vulns.iter().any(|v| v["qid"] == 376_209),
+        "Log4Shell is there to fail a policy"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn sensor_container_checks_like_the_plugin() {
     let (emu, _dir) = with_docker(two_images()).await;
     let sock = emu.docker_socket().expect("socket").to_owned();

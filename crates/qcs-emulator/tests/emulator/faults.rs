@@ -75,12 +75,12 @@ async fn delays_hangs_and_dropped_connections() {
     let url = format!("{}/csapi/v1.3/images", emu.base_url());
     let client = reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_millis(1500))
         .build()
         .expect("client");
     // A delay longer than the client's timeout: the client times out.
     emu.control()
-        .inject(rule("images", FaultAction::Delay { ms: 5_000 }, Some(1)))
+        .inject(rule("images", FaultAction::Delay { ms: 20_000 }, Some(1)))
         .expect("valid");
     let e = client
         .get(&url)
