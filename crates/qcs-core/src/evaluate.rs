@@ -18,9 +18,9 @@ use crate::ids::Severity;
 use crate::policy::{CvssVersion, Exclusion, ExclusionTarget, Policy};
 use crate::report::{Detection, ImageReport, Vulnerabilities, Vulnerability};
 use crate::summary::{
-    Conditions, Counts, CveCondition, CvssCondition, ErrorKind, ExclusionUse, ExclusionsReport,
-    Finding, ImageError, LEVEL_KEYS, Package, QidCondition, SeverityCondition, SeverityLevel,
-    SoftwareCondition,
+    ConditionName, Conditions, Counts, CveCondition, CvssCondition, ErrorKind, ExclusionUse,
+    ExclusionsReport, Finding, FindingType, ImageError, LEVEL_KEYS, Package, QidCondition,
+    SeverityCondition, SeverityLevel, SoftwareCondition,
 };
 
 pub use crate::summary::{Evaluation, Outcome};
@@ -238,14 +238,14 @@ impl<'p> Judge<'p> {
             if let (Some(l), false) = (level, excluded) {
                 self.level_found[l.index()] += 1;
                 if p.severity_limit(l).is_some() {
-                    conditions.push("severity".to_owned());
+                    conditions.push(ConditionName::Severity);
                 }
             }
             if p.qids.iter().any(|r| r.contains(v.qid)) {
                 self.qid_found.insert(v.qid.0);
                 if !excluded {
                     self.qid_counted.insert(v.qid.0);
-                    conditions.push("qids".to_owned());
+                    conditions.push(ConditionName::Qids);
                 }
             }
             let mut cve_hit = false;
@@ -257,7 +257,7 @@ impl<'p> Judge<'p> {
                 }
             }
             if cve_hit {
-                conditions.push("cves".to_owned());
+                conditions.push(ConditionName::Cves);
             }
             if let (Some(t), false) = (p.cvss, excluded) {
                 let score = match t.version {
@@ -271,7 +271,7 @@ impl<'p> Judge<'p> {
                 if let Some(s) = score.filter(|s| *s >= t.score) {
                     self.cvss_found += 1;
                     *self.cvss_by_score.entry(score_key(s)).or_default() += 1;
-                    conditions.push("cvss".to_owned());
+                    conditions.push(ConditionName::Cvss);
                 }
             }
         }
@@ -280,7 +280,11 @@ impl<'p> Judge<'p> {
             qid: v.qid.0,
             title: v.title.clone().unwrap_or_default(),
             severity: level.map_or(0, Severity::get),
-            kind: v.type_detected.as_str().to_owned(),
+            kind: match v.type_detected {
+                Detection::Confirmed => FindingType::Confirmed,
+                Detection::Potential => FindingType::Potential,
+                Detection::Other => FindingType::Other,
+            },
             cves: v.cveids.clone(),
             cvss2: v.cvss2(),
             cvss3: v.cvss3(),

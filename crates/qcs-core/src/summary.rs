@@ -368,7 +368,7 @@ pub struct Finding {
     pub severity: u8,
     /// `confirmed`, `potential` or `other`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: FindingType,
     /// CVE ids.
     pub cves: Vec<String>,
     /// CVSS v2 base score.
@@ -380,12 +380,59 @@ pub struct Finding {
     /// Affected packages.
     pub packages: Vec<Package>,
     /// Conditions this vulnerability counted toward (`severity`, `qids`, `cves`, `cvss`).
-    pub conditions: Vec<String>,
+    pub conditions: Vec<ConditionName>,
     /// The exclusion that removed it from judgement (`qid 179203`, `cve CVE-…`), if any.
     pub excluded_by: Option<String>,
     /// Whether the policy judges it at all (potential and fixable-only scope).
     #[serde(default)]
     pub in_scope: bool,
+}
+
+/// How a vulnerability was detected, as written in `summary.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingType {
+    /// `CONFIRMED` in the report.
+    Confirmed,
+    /// `POTENTIAL` in the report.
+    Potential,
+    /// Any other detection type.
+    Other,
+}
+
+/// A fail condition's name, as written in `summary.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConditionName {
+    /// Severity limits.
+    Severity,
+    /// QIDs.
+    Qids,
+    /// CVEs.
+    Cves,
+    /// CVSS threshold.
+    Cvss,
+    /// Software filters.
+    Software,
+}
+
+impl ConditionName {
+    /// The name as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Severity => "severity",
+            Self::Qids => "qids",
+            Self::Cves => "cves",
+            Self::Cvss => "cvss",
+            Self::Software => "software",
+        }
+    }
+}
+
+impl PartialEq<&str> for ConditionName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// A package affected by a finding.

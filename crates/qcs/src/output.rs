@@ -1,6 +1,6 @@
 //! Writing the requested outputs and the verdict table on stderr.
 
-use std::io::Write as _;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use qcs_core::summary::Summary;
@@ -23,22 +23,23 @@ pub(crate) fn write_all(summary: &Summary, args: &OutputArgs, quiet: bool) -> Re
         &args.formats
     };
     for spec in specs {
-        let bytes = match spec.format {
-            Format::Json => json::render(summary),
-            Format::Table => table::render(summary, table::Style { color: false }).into_bytes(),
+        let err = |path: &Path, source| CliError::Write {
+            what: spec.format.to_string(),
+            path: path.to_owned(),
+            source,
         };
         match spec.destination(&args.output_dir) {
             Destination::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&bytes)
-                    .and_then(|()| out.flush())
-                    .map_err(|source| CliError::Write {
-                        what: spec.format.to_string(),
-                        path: "-".into(),
-                        source,
-                    })?;
+                let out = std::io::stdout().lock();
+                render(summary, spec.format, out).map_err(|e| err(Path::new("-"), e))?;
             }
-            Destination::File(path) => write_file(&path, &bytes, spec.format)?,
+            Destination::File(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| err(&path, e))?;
+                }
+                let file = std::fs::File::create(&path).map_err(|e| err(&path, e))?;
+                render(summary, spec.format, BufWriter::new(file)).map_err(|e| err(&path, e))?;
+            }
         }
     }
     if !quiet {
@@ -53,14 +54,13 @@ pub(crate) fn write_all(summary: &Summary, args: &OutputArgs, quiet: bool) -> Re
     Ok(())
 }
 
-fn write_file(path: &Path, bytes: &[u8], format: Format) -> Result<(), CliError> {
-    let err = |source| CliError::Write {
-        what: format.to_string(),
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
+/// Writes one format into `out` and flushes it.
+fn render(summary: &Summary, format: Format, mut out: impl Write) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(summary, &mut out)?,
+        Format::Table => {
+            out.write_all(table::render(summary, table::Style { color: false }).as_bytes())?;
+        }
     }
-    std::fs::write(path, bytes).map_err(err)
+    out.flush()
 }
