@@ -51,6 +51,9 @@ pub struct EmulatorConfig {
     pub docker: DockerSeed,
     /// Seed for fault probabilities and generated content.
     pub seed: u64,
+    /// While an image is processing, report `lastScanned: null` (so `lastScanned` filters
+    /// match only processed images) instead of the upload time. Default: off (§7 behaviour).
+    pub hide_last_scanned_while_processing: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -73,6 +76,7 @@ impl Default for EmulatorConfig {
             sensor: SensorTiming::default(),
             docker: DockerSeed::default(),
             seed: 1,
+            hide_last_scanned_while_processing: false,
         }
     }
 }
@@ -226,6 +230,8 @@ pub struct Scenario {
     pub token_lifetime_secs: Option<u64>,
     /// Frozen clock start (epoch ms).
     pub frozen_clock_ms: Option<u64>,
+    /// `lastScanned: null` while processing.
+    pub hide_last_scanned_while_processing: Option<bool>,
     /// Directory of image-details JSON files (relative to the scenario file).
     pub image_dir: Option<PathBuf>,
     /// Rate limit.
@@ -292,6 +298,9 @@ impl Scenario {
         }
         if let Some(v) = self.frozen_clock_ms {
             config.frozen_clock_ms = Some(v);
+        }
+        if let Some(v) = self.hide_last_scanned_while_processing {
+            config.hide_last_scanned_while_processing = v;
         }
         if let Some(v) = self.image_dir {
             config.image_dir = Some(v);

@@ -392,6 +392,9 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         config.sensor,
         docker,
     ));
+    shared
+        .images
+        .set_hide_last_scanned_while_processing(config.hide_last_scanned_while_processing);
     seed_images(&shared, &config)?;
     for f in &config.faults {
         shared.faults.add(f.clone())?;

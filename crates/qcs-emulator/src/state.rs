@@ -94,6 +94,8 @@ pub struct ImageEntry {
     pub summary_processing: Value,
     /// Number of vulnerabilities in the processed report.
     pub vulnerability_count: usize,
+    /// While processing, `lastScanned` reads as null (and list filters on it do not match).
+    hides_last_scanned: bool,
     created: Option<u64>,
     updated_processed: Option<u64>,
     updated_processing: Option<u64>,
@@ -105,7 +107,18 @@ impl ImageEntry {
     /// Builds an entry from an image-details document, re-timing it to `lifecycle`:
     /// `lastScanned`, `firstFound`/`lastFound` become the upload time, `updated` the time
     /// of the last step.
-    pub fn new(mut doc: Value, lifecycle: Lifecycle) -> Result<Self, StateError> {
+    pub fn new(doc: Value, lifecycle: Lifecycle) -> Result<Self, StateError> {
+        Self::with_options(doc, lifecycle, false)
+    }
+
+    /// Like [`ImageEntry::new`]; with `hide_last_scanned_while_processing`, the processing view
+    /// has `lastScanned: null` (the behaviour `QC`'s v1.3 script expects, `qualys-api.md` §4.1)
+    /// instead of the upload time (§7), so a `lastScanned` filter matches only once processed.
+    pub fn with_options(
+        mut doc: Value,
+        lifecycle: Lifecycle,
+        hide_last_scanned_while_processing: bool,
+    ) -> Result<Self, StateError> {
         let obj = doc.as_object_mut().ok_or(StateError::NotAnObject)?;
         let sha = match obj.get("sha") {
             Some(Value::String(s)) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -194,6 +207,9 @@ impl ImageEntry {
         if let (Some(o), Some(u)) = (processing.as_object_mut(), up) {
             o.insert("updated".into(), json!(u.to_string()));
             o.insert("lastUsedDate".into(), json!(u.to_string()));
+            if hide_last_scanned_while_processing {
+                o.insert("lastScanned".into(), Value::Null);
+            }
         }
         // Processed view.
         let mut processed = doc;
@@ -215,6 +231,7 @@ impl ImageEntry {
             summary_processed,
             summary_processing,
             vulnerability_count,
+            hides_last_scanned: hide_last_scanned_while_processing,
             created,
             updated_processed: done,
             updated_processing: up,
@@ -286,7 +303,15 @@ impl QqlTarget for EntryAt<'_> {
 
     fn time(&self, field: Field) -> Option<u64> {
         match field {
-            Field::LastScanned => self.entry.lifecycle.uploaded_at,
+            Field::LastScanned => {
+                if self.entry.hides_last_scanned
+                    && self.entry.phase(self.now_ms) == Phase::Processing
+                {
+                    None
+                } else {
+                    self.entry.lifecycle.uploaded_at
+                }
+            }
             Field::Updated => Some(self.entry.updated_at(self.now_ms)),
             Field::Created => self.entry.created,
             _ => None,
@@ -348,6 +373,7 @@ fn summary(doc: &Value, counts: Option<[u64; 6]>) -> Value {
 #[derive(Debug, Default)]
 pub struct Images {
     inner: RwLock<ImagesInner>,
+    hide_last_scanned: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -357,9 +383,18 @@ struct ImagesInner {
 }
 
 impl Images {
+    /// Whether images stored from now on read `lastScanned: null` while processing.
+    pub fn set_hide_last_scanned_while_processing(&self, hide: bool) {
+        self.hide_last_scanned
+            .store(hide, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Stores (or replaces) an image; returns its sha.
     pub fn insert(&self, doc: Value, lifecycle: Lifecycle) -> Result<String, StateError> {
-        let entry = ImageEntry::new(doc, lifecycle)?;
+        let hide = self
+            .hide_last_scanned
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let entry = ImageEntry::with_options(doc, lifecycle, hide)?;
         let sha = entry.sha.clone();
         let mut g = self
             .inner
@@ -478,6 +513,27 @@ mod tests {
             .sum();
         assert_eq!(total, 12);
         assert!(e.summary_at(5_000_000).expect("summary")["vulnerabilities"].is_null());
+    }
+
+    #[test]
+    fn processing_can_hide_last_scanned() {
+        let doc = generate(&ReportSpec {
+            vulnerabilities: 2,
+            ..ReportSpec::default()
+        });
+        let life = Lifecycle {
+            uploaded_at: Some(1_000),
+            processed_at: Some(2_000),
+        };
+        let e = ImageEntry::with_options(doc, life, true).expect("stored");
+        let v: Value = serde_json::from_slice(&e.details_at(1_500).expect("body")).expect("json");
+        assert!(v["lastScanned"].is_null() && v["vulnerabilities"].is_null());
+        assert!(e.summary_at(1_500).expect("summary")["lastScanned"].is_null());
+        let filter = crate::qql::parse("lastScanned:[now-10s ... now]").expect("filter");
+        assert!(!filter.matches(&e.target(1_500), 1_500));
+        assert!(filter.matches(&e.target(2_000), 2_000));
+        let v: Value = serde_json::from_slice(&e.details_at(2_000).expect("body")).expect("json");
+        assert_eq!(v["lastScanned"], "1000");
     }
 
     #[test]

@@ -498,6 +498,7 @@ async fn scenario_file_image_dir_users_and_faults() {
         r#"
 token-lifetime-secs = 120
 image-dir = "reports"
+hide-last-scanned-while-processing = true
 [[users]]
 username = "ci"
 password = "pw"
@@ -505,6 +506,7 @@ password = "pw"
 generate = { seed = 5, base = "alpine", vulnerabilities = 2, packages = 3 }
 sha = "aaaaaaaaaaaabbbbbbbbbbbbccccccccccccddddddddddddeeeeeeeeeeeeffff"
 upload_after_secs = 10
+processing_secs = 5
 [[faults]]
 endpoint = "images/{id}"
 kind = "status"
@@ -553,6 +555,30 @@ times = 1
     emu.control().advance(Duration::from_secs(10));
     let d = json(get(&emu, &t, &format!("/csapi/v1.3/images/{generated}")).await).await;
     assert_eq!(d["operatingSystem"], "Alpine Linux 3.19.1");
+    // Processing, with lastScanned hidden: details say null, a lastScanned filter finds nothing.
+    assert!(d["vulnerabilities"].is_null() && d["lastScanned"].is_null());
+    let r = get(
+        &emu,
+        &t,
+        &format!("/csapi/v1.3/images?filter={}", plugin_filter(generated, 60)),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 204);
+    emu.control().advance(Duration::from_secs(5));
+    let r = get(
+        &emu,
+        &t,
+        &format!("/csapi/v1.3/images?filter={}", plugin_filter(generated, 60)),
+    )
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "processed: lastScanned is the upload time"
+    );
+    let d = json(get(&emu, &t, &format!("/csapi/v1.3/images/{generated}")).await).await;
+    assert_eq!(d["vulnerabilities"].as_array().map(Vec::len), Some(2));
+    assert_eq!(d["lastScanned"], (T0 + 10_000).to_string());
     emu.shutdown().await;
 
     // A broken scenario is refused with the file and the reason.
