@@ -306,4 +306,22 @@ mod tests {
         assert_eq!(s.verify("", 0), Err(TokenError::Malformed));
         assert!(!s.verify(&t, 1_000_000).expect("valid").has_cs());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bearer_tokens_are_refused_without_panicking(t in "\\PC{0,200}") {
+            let s = TokenSigner::new(b"k".to_vec());
+            proptest::prop_assert!(s.verify(&t, 0).is_err());
+        }
+
+        #[test]
+        fn any_subject_gets_a_clean_payload(sub in "\\PC{0,40}") {
+            let s = TokenSigner::new(b"k".to_vec());
+            let t = s.mint(&sub, &["CS".to_owned()], "UsernamePasswordCredential", 1_700_000_000_000, 60);
+            let payload = t.split('.').nth(1).expect("payload");
+            proptest::prop_assert!(!payload.contains(['-', '_']));
+            let c = s.verify(&t, 1_700_000_000_000).expect("valid");
+            proptest::prop_assert_eq!(c.sub, sub);
+        }
+    }
 }

@@ -105,4 +105,12 @@ mod tests {
         );
         assert_eq!(classify_docker("/_ping"), "docker/_ping");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_path_gets_a_key(path in "/\\PC{0,80}") {
+            let _ = classify(&path);
+            let _ = classify_docker(&path);
+        }
+    }
 }

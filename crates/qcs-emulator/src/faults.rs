@@ -182,6 +182,43 @@ impl From<FaultRule> for RawRule {
 }
 
 impl FaultRule {
+    /// A rule applying `action` to every request to `endpoint` (narrow it with
+    /// [`FaultRule::times`] or [`FaultRule::probability`]).
+    pub fn new(endpoint: impl Into<String>, action: FaultAction) -> Self {
+        FaultRule {
+            endpoint: endpoint.into(),
+            action,
+            times: None,
+            probability: None,
+        }
+    }
+
+    /// A rule answering `status` with the §6.1 error body.
+    pub fn status(endpoint: impl Into<String>, status: u16) -> Self {
+        Self::new(
+            endpoint,
+            FaultAction::Status {
+                status,
+                message: None,
+                retry_after_secs: None,
+            },
+        )
+    }
+
+    /// Applies to the next `n` selected requests only.
+    #[must_use]
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// Selects each matching request with probability `p`.
+    #[must_use]
+    pub fn probability(mut self, p: f64) -> Self {
+        self.probability = Some(p);
+        self
+    }
+
     fn matches(&self, endpoint: &str) -> bool {
         match self.endpoint.strip_suffix('*') {
             Some(prefix) => endpoint.starts_with(prefix),

@@ -638,4 +638,32 @@ mod tests {
         assert!(e.reason.contains("unknown field `foo`"));
         assert_eq!(e.at, 0);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_filters_never_panic(input in "\\PC{0,60}") {
+            if let Ok(e) = parse(&input) {
+                let img = Img { sha: SHA, last: Some(NOW), updated: NOW };
+                let _ = e.matches(&img, NOW);
+            }
+        }
+
+        #[test]
+        fn qql_shaped_noise_never_panics(input in "[a-zA-Z:. \\[\\]()'`\"<>=0-9-]{0,50}") {
+            let _ = parse(&input).map(|e| e.matches(&Img { sha: SHA, last: None, updated: 0 }, 0));
+        }
+
+        #[test]
+        fn the_plugin_filter_parses_for_any_sha_and_age(sha in "[0-9a-f]{64}", n in 0u64..10_000_000) {
+            let e = parse(&format!("sha:{sha} and lastScanned: [now-{n}s ... now]")).expect("parses");
+            let n_ms = i64::try_from(n).expect("small") * 1000;
+            proptest::prop_assert_eq!(
+                e,
+                Expr::And(
+                    Box::new(Expr::Text(Field::Sha, sha)),
+                    Box::new(Expr::Range(Field::LastScanned, Bound::Now(n_ms), Bound::Now(0))),
+                )
+            );
+        }
+    }
 }

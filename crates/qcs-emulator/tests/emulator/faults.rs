@@ -26,6 +26,16 @@ async fn status_faults_by_count_then_normal_service() {
     )
     .await;
     assert_eq!(r.status().as_u16(), 201);
+    let listed = json(
+        http()
+            .get(format!("{}/_emulator/faults", emu.base_url()))
+            .send()
+            .await
+            .expect("call"),
+    )
+    .await;
+    assert_eq!(listed[0]["rule"]["kind"], "status");
+    assert_eq!(listed[0]["remaining"], 2);
     for _ in 0..2 {
         let r = get(&emu, &t, "/csapi/v1.3/images").await;
         assert_eq!(r.status().as_u16(), 503);
@@ -213,16 +223,7 @@ async fn probability_faults_and_request_log_counts() {
     let emu = emulator().await;
     let t = demo_token(&emu).await;
     emu.control()
-        .inject(FaultRule {
-            endpoint: "images".into(),
-            action: FaultAction::Status {
-                status: 500,
-                message: None,
-                retry_after_secs: None,
-            },
-            times: None,
-            probability: Some(0.5),
-        })
+        .inject(FaultRule::status("images", 500).probability(0.5))
         .expect("valid");
     let mut errors = 0;
     for _ in 0..40 {
