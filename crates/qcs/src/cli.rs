@@ -48,6 +48,36 @@ pub(crate) enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the Qualys CS API emulator (and optionally a Docker API with a simulated CI/CD
+    /// sensor) for trials and tests, until interrupted.
+    Emulator(EmulatorArgs),
+}
+
+/// `qcs emulator`.
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Address of the CS API listener.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Scenario file (TOML): users, images, timings, faults; see docs/emulator.md.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) scenario: Option<PathBuf>,
+    /// Serve HTTPS with a certificate from a generated test CA (its path is printed).
+    #[arg(long)]
+    pub(crate) tls: bool,
+    /// Where to write the test CA and server certificate with --tls (default: a temp dir).
+    #[arg(long, value_name = "DIR", requires = "tls")]
+    pub(crate) tls_dir: Option<PathBuf>,
+    /// Directory of image-details JSON files to serve as already processed.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) images: Option<PathBuf>,
+    /// Also serve a Docker Engine API stand-in with a simulated CI/CD sensor on this socket.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) docker_socket: Option<PathBuf>,
+    /// Watch a real Docker-compatible engine (e.g. unix:///run/podman/podman.sock) for images
+    /// tagged qualys_scan_target:<sha>, as the CI/CD sensor does.
+    #[arg(long, value_name = "URL")]
+    pub(crate) watch_engine: Option<String>,
 }
 
 /// `qcs policy …`.

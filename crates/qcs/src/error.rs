@@ -29,6 +29,12 @@ pub(crate) enum CliError {
     /// Input files that are not usable, all of them.
     #[error("{}", .0.join("\n"))]
     BadInputs(Vec<String>, &'static str),
+    /// The emulator could not start (address in use, bad scenario, …).
+    #[error("the emulator could not start: {0}")]
+    Emulator(String),
+    /// The async runtime could not start.
+    #[error("{0}")]
+    Runtime(String),
     /// An output could not be written.
     #[error("cannot write {what} to `{}`: {source}", path.display())]
     Write {
@@ -52,9 +58,12 @@ impl CliError {
     /// The documented exit code for this failure.
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Policy(..) | Self::Read { .. } | Self::BadInputs(..) | Self::Write { .. } => {
-                ExitCode::Config
-            }
+            Self::Policy(..)
+            | Self::Emulator(_)
+            | Self::Runtime(_)
+            | Self::Read { .. }
+            | Self::BadInputs(..)
+            | Self::Write { .. } => ExitCode::Config,
         }
     }
 
@@ -64,6 +73,8 @@ impl CliError {
             Self::Read { .. } => "check the path and the file's permissions",
             Self::BadInputs(_, hint) => hint,
             Self::Write { .. } => "check that the output directory is writable (--output-dir)",
+            Self::Emulator(_) => "choose another --listen address, or fix the scenario file",
+            Self::Runtime(_) => "the system may be out of threads or file descriptors",
         }
     }
 }

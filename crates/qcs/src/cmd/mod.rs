@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches.
 
+mod emulator;
 mod evaluate;
 mod policy;
 
@@ -13,5 +14,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Evaluate(args) => evaluate::run(&args, &cli.global),
         Command::Policy(cmd) => policy::run(&cmd, &cli.global),
+        Command::Emulator(args) => emulator::run(&args),
     }
 }

@@ -1,0 +1,38 @@
+//! `qcs emulator`: run the Qualys CS API emulator (and, on request, its Docker Engine API
+//! stand-in with a simulated CI/CD sensor) until interrupted. See `docs/emulator.md`.
+
+use std::io::Write as _;
+
+use qcs_core::exit::ExitCode;
+use qcs_emulator::EmulatorConfig;
+
+use crate::cli::EmulatorArgs;
+use crate::error::CliError;
+
+/// Runs `qcs emulator`.
+pub(crate) fn run(args: &EmulatorArgs) -> Result<ExitCode, CliError> {
+    let config = EmulatorConfig {
+        listen: args.listen,
+        tls: args.tls,
+        tls_dir: args.tls_dir.clone(),
+        scenario: args.scenario.clone(),
+        image_dir: args.images.clone(),
+        docker_socket: args.docker_socket.clone(),
+        watch_engine: args.watch_engine.clone(),
+        ..EmulatorConfig::default()
+    };
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| CliError::Runtime(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let emulator = qcs_emulator::start(config)
+            .await
+            .map_err(|e| CliError::Emulator(e.to_string()))?;
+        let mut out = anstream::stdout().lock();
+        let _ = writeln!(out, "{}", emulator.describe());
+        let _ = writeln!(out, "Press Ctrl-C to stop.");
+        let _ = out.flush();
+        drop(out);
+        emulator.wait().await;
+        Ok(ExitCode::Passed)
+    })
+}

@@ -1,0 +1,110 @@
+//! `qcs emulator` as a user runs it: it prints its URL and the credentials it accepts, serves
+//! the documented flow over real HTTP, and stops cleanly on Ctrl-C (SIGINT).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+/// One HTTP/1.1 request on loopback; returns the status line and the body.
+fn http(addr: &str, request: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to the emulator");
+    s.write_all(request.as_bytes()).expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw.lines().next().unwrap_or_default().to_owned();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_emulator_command_serves_auth_and_polling_and_stops_on_sigint() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qcs emulator starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 line");
+        let done = line.contains("Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains("user:           qcs-demo / qcs-demo"),
+        "{banner}"
+    );
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in:\n{banner}"));
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+
+    let form = "username=qcs-demo&password=qcs-demo&token=true";
+    let (status, token) = http(
+        addr,
+        &format!(
+            "POST /auth HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(status.contains(" 201"), "{status}");
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let (status, _) = http(
+        addr,
+        &format!(
+            "GET /csapi/v1.3/images?filter=sha:{}+and+lastScanned:[now-60s+...+now] HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            "0".repeat(64),
+            token.trim()
+        ),
+    );
+    assert!(
+        status.contains(" 204"),
+        "an unknown image is not scanned yet: {status}"
+    );
+    let (status, _) = http(
+        addr,
+        &format!(
+            "GET /csapi/v1.3/images/{} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+            "0".repeat(64)
+        ),
+    );
+    assert!(status.contains(" 401"), "no token, no data: {status}");
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("the emulator exits");
+    assert_eq!(status.code(), Some(0), "Ctrl-C is a clean stop");
+}
+
+#[test]
+fn a_busy_address_is_a_clear_error_with_exit_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--listen", &addr])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("qcs runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the emulator could not start") && err.contains(&addr),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
