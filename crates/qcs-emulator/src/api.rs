@@ -585,9 +585,16 @@ async fn vuln_count(
 }
 
 async fn not_found(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    error_response(
-        StatusCode::NOT_FOUND,
-        &format!("No such endpoint: {} {}", req.method(), req.uri().path()),
-        shared.clock.now_ms(),
-    )
+    let now = shared.clock.now_ms();
+    let path = req.uri().path().to_owned();
+    let message = format!("No such endpoint: {} {path}", req.method());
+    // Every /csapi call is authenticated and counted, even one to an unknown path.
+    if let Some(rest) = path.strip_prefix("/csapi/") {
+        let version = rest.split('/').next().unwrap_or_default();
+        return match guard(&shared, req.headers(), version) {
+            Ok(d) => with_rate(error_response(StatusCode::NOT_FOUND, &message, now), d),
+            Err(r) => r,
+        };
+    }
+    error_response(StatusCode::NOT_FOUND, &message, now)
 }

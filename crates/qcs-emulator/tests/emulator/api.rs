@@ -114,6 +114,18 @@ async fn bearer_checks_expiry_revocation_and_missing_cs_module() {
             .as_u16(),
         401
     );
+    // Unknown /csapi paths are authenticated first, then 404 with the rate headers.
+    let r = http()
+        .get(format!("{base}/csapi/v1.3/registry"))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(r.status().as_u16(), 401);
+    let t = demo_token(&emu).await;
+    let r = get(&emu, &t, "/csapi/v1.3/registry").await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(r.headers().contains_key("x-ratelimit-remaining"));
+    assert_eq!(json(r).await["errorCode"], "404 NOT_FOUND");
 
     // Expiry by the clock: valid until exp, then 401 "JWT expired".
     let t = demo_token(&emu).await;
