@@ -317,6 +317,24 @@ async fn auth_client(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
     reason = "the error is the response itself, built once per refused call"
 )]
 fn guard(shared: &Shared, headers: &HeaderMap, version: &str) -> Result<RateDecision, Response> {
+    check_access(shared, headers, version).map_err(|mut r| {
+        // Refused before counting: still tell the caller where its window stands.
+        if !r.headers().contains_key("X-RateLimit-Limit") {
+            add_rate_headers(&mut r, shared.rate.peek(shared.clock.now_ms()));
+        }
+        r
+    })
+}
+
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, built once per refused call"
+)]
+fn check_access(
+    shared: &Shared,
+    headers: &HeaderMap,
+    version: &str,
+) -> Result<RateDecision, Response> {
     let now = shared.clock.now_ms();
     if version != "v1.3" && version != "v1.2" {
         return Err(error_response(

@@ -65,6 +65,28 @@ impl RateLimiter {
             .0 = config;
     }
 
+    /// Where the window stands at `now_ms`, without counting a call.
+    pub fn peek(&self, now_ms: u64) -> RateDecision {
+        let g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (config, calls) = &*g;
+        let window_ms = config.window_secs.saturating_mul(1000);
+        let used = calls
+            .iter()
+            .filter(|&&t| t.saturating_add(window_ms) > now_ms)
+            .count();
+        let used = u32::try_from(used).unwrap_or(u32::MAX);
+        RateDecision {
+            allowed: used < config.limit,
+            limit: config.limit,
+            window_secs: config.window_secs,
+            remaining: config.limit.saturating_sub(used),
+            to_wait_secs: 0,
+        }
+    }
+
     /// Counts a call at `now_ms` (refused calls are not counted).
     pub fn check(&self, now_ms: u64) -> RateDecision {
         let mut g = self
@@ -112,7 +134,9 @@ mod tests {
             limit: 3,
             window_secs: 60,
         });
+        assert_eq!(r.peek(0).remaining, 3);
         assert_eq!(r.check(0).remaining, 2);
+        assert_eq!(r.peek(0).remaining, 2, "peeking does not count");
         assert_eq!(r.check(10_000).remaining, 1);
         assert_eq!(r.check(20_000).remaining, 0);
         let d = r.check(30_000);

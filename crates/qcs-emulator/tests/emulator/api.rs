@@ -104,6 +104,16 @@ async fn bearer_checks_expiry_revocation_and_missing_cs_module() {
         .await
         .expect("call");
     assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(
+        r.headers()["x-ratelimit-limit"],
+        "5000",
+        "rate headers on every /csapi answer"
+    );
+    assert_eq!(
+        r.headers()["x-ratelimit-remaining"],
+        "5000",
+        "refused calls are not counted"
+    );
     let body = json(r).await;
     assert_eq!(body["errorCode"], "401 UNAUTHORIZED");
     assert!(body["timestamp"].is_u64());
