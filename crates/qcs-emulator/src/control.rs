@@ -116,6 +116,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/clients", post(add_client))
         .route("/_emulator/rate-limit", post(rate_limit))
         .route("/_emulator/sensor", post(sensor))
+        // Real reports run to tens of megabytes (20,000 findings are about 28 MB).
+        .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024))
         .with_state(shared)
 }
 

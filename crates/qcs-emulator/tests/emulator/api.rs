@@ -679,5 +679,16 @@ async fn control_api_state_advance_and_errors() {
         st["users"][0].get("password").is_none(),
         "no secrets in the state"
     );
+    // A large real-world document (several MB) is accepted by the control API.
+    let big = qcs_emulator::generate(&ReportSpec {
+        seed: 4,
+        vulnerabilities: 3_000,
+        packages: 600,
+        ..ReportSpec::default()
+    });
+    let big_len = big.to_string().len();
+    assert!(big_len > 4 * 1024 * 1024, "{big_len}");
+    let r = control_post(&emu, "images", &json!({ "document": big })).await;
+    assert_eq!(r.status().as_u16(), 201);
     emu.shutdown().await;
 }
