@@ -200,6 +200,42 @@ async fn bearer_checks_expiry_revocation_and_missing_cs_module() {
     });
     let t = token(&emu, "vm-only", "pw").await;
     assert!(!claims(&t)["modulesAllowed"].to_string().contains("\"CS\""));
+    // The same through the control API, for a user and an OAuth client.
+    let r = control_post(
+        &emu,
+        "users",
+        &json!({"username": "vm2", "password": "pw2", "modules": ["VM SCANNER"]}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 204);
+    let t2 = token(&emu, "vm2", "pw2").await;
+    assert_eq!(
+        get(&emu, &t2, "/csapi/v1.3/images").await.status().as_u16(),
+        403
+    );
+    let r = control_post(
+        &emu,
+        "clients",
+        &json!({"client_id": "c-nocs", "client_secret": "s", "modules": []}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 204);
+    let r = http()
+        .post(format!("{base}/auth/oauth"))
+        .header("clientId", "c-nocs")
+        .header("clientSecret", "s")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(r.status().as_u16(), 201);
+    let t3 = r.text().await.expect("token");
+    assert_eq!(claims(&t3)["modulesAllowed"], json!([]));
+    assert_eq!(
+        get(&emu, &t3, "/csapi/v1.3/images").await.status().as_u16(),
+        403
+    );
+    let r = control_post(&emu, "users", &json!({"username": "x"})).await;
+    assert_eq!(r.status().as_u16(), 400, "password is required");
     let r = get(&emu, &t, "/csapi/v1.3/images").await;
     assert_eq!(r.status().as_u16(), 403);
     let body = json(r).await;
