@@ -386,4 +386,19 @@ sensor = "paused"
         .expect_err("bad status");
         assert!(e.to_string().contains("status 7"), "{e}");
     }
+
+    #[test]
+    fn the_scenario_in_the_docs_parses() {
+        let doc = include_str!("../../../docs/emulator.md");
+        let start = doc
+            .find("```toml\n")
+            .expect("a toml block in docs/emulator.md")
+            + 8;
+        let len = doc[start..].find("```").expect("closed");
+        let s = Scenario::parse(&doc[start..start + len], Path::new("docs/emulator.md"))
+            .expect("valid");
+        assert_eq!(s.users.as_ref().map(Vec::len), Some(2));
+        assert_eq!(s.docker.as_ref().map(|d| d.images.len()), Some(1));
+        assert_eq!(s.faults.len(), 1);
+    }
 }
