@@ -724,7 +724,10 @@ pub fn generate(spec: &ReportSpec) -> Value {
                 )
             }
         });
-        let (version, fix) = os_version(&mut rng, base);
+        // Always draw, so that known versions do not shift the rest of the stream.
+        let drawn = os_version(&mut rng, base);
+        let (version, fix) =
+            known_version(base, &name).map_or(drawn, |(v, f)| (v.to_owned(), f.to_owned()));
         packages.push(Package {
             name,
             version,
@@ -1002,6 +1005,117 @@ fn layer(
 fn pick_name(real: &[&str], i: usize, synth: impl Fn(usize) -> String) -> String {
     real.get(i)
         .map_or_else(|| synth(i - real.len()), |s| (*s).to_owned())
+}
+
+/// Real installed and fixed versions of well-known packages on each base, so that reports
+/// read like the real thing (and policies such as `openssl-libs=1\.1\..*` have something to
+/// match).
+fn known_version(base: Base, name: &str) -> Option<(&'static str, &'static str)> {
+    let table: &[(&str, &str, &str)] = match base {
+        Base::Debian => &[
+            ("libc6", "2.36-9+deb12u3", "2.36-9+deb12u7"),
+            ("libc-bin", "2.36-9+deb12u3", "2.36-9+deb12u7"),
+            ("libssl3", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1"),
+            ("openssl", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1"),
+            ("bash", "5.2.15-2+b2", "5.2.15-2+b7"),
+            ("zlib1g", "1:1.2.13.dfsg-1", "1:1.2.13.dfsg-1+deb12u1"),
+            ("libcurl4", "7.88.1-10+deb12u4", "7.88.1-10+deb12u7"),
+            ("curl", "7.88.1-10+deb12u4", "7.88.1-10+deb12u7"),
+            ("libexpat1", "2.5.0-1", "2.5.0-1+deb12u1"),
+            (
+                "libxml2",
+                "2.9.14+dfsg-1.3~deb12u1",
+                "2.9.14+dfsg-1.3~deb12u2",
+            ),
+            ("perl-base", "5.36.0-7+deb12u1", "5.36.0-7+deb12u2"),
+            ("tar", "1.34+dfsg-1.2+deb12u1", "1.34+dfsg-1.2+deb12u2"),
+            ("libsystemd0", "252.19-1~deb12u1", "252.30-1~deb12u2"),
+            ("libgnutls30", "3.7.9-2+deb12u1", "3.7.9-2+deb12u3"),
+        ],
+        Base::Ubuntu => &[
+            ("libc6", "2.35-0ubuntu3.6", "2.35-0ubuntu3.8"),
+            ("libc-bin", "2.35-0ubuntu3.6", "2.35-0ubuntu3.8"),
+            ("libssl3", "3.0.2-0ubuntu1.12", "3.0.2-0ubuntu1.14"),
+            ("openssl", "3.0.2-0ubuntu1.12", "3.0.2-0ubuntu1.14"),
+            ("bash", "5.1-6ubuntu1", "5.1-6ubuntu1.1"),
+            (
+                "zlib1g",
+                "1:1.2.11.dfsg-2ubuntu9.2",
+                "1:1.2.11.dfsg-2ubuntu9.3",
+            ),
+            ("libcurl4", "7.81.0-1ubuntu1.15", "7.81.0-1ubuntu1.16"),
+            ("curl", "7.81.0-1ubuntu1.15", "7.81.0-1ubuntu1.16"),
+            ("libexpat1", "2.4.7-1ubuntu0.2", "2.4.7-1ubuntu0.3"),
+            (
+                "libxml2",
+                "2.9.13+dfsg-1ubuntu0.3",
+                "2.9.13+dfsg-1ubuntu0.4",
+            ),
+            ("perl-base", "5.34.0-3ubuntu1.2", "5.34.0-3ubuntu1.3"),
+            (
+                "tar",
+                "1.34+dfsg-1ubuntu0.1.22.04.1",
+                "1.34+dfsg-1ubuntu0.1.22.04.2",
+            ),
+            ("libsystemd0", "249.11-0ubuntu3.11", "249.11-0ubuntu3.12"),
+            ("libgnutls30", "3.7.3-4ubuntu1.3", "3.7.3-4ubuntu1.4"),
+        ],
+        Base::Alpine => &[
+            ("musl", "1.2.4_git20230717-r4", "1.2.4_git20230717-r5"),
+            ("busybox", "1.36.1-r15", "1.36.1-r20"),
+            ("busybox-binsh", "1.36.1-r15", "1.36.1-r20"),
+            ("libcrypto3", "3.1.4-r2", "3.1.4-r5"),
+            ("libssl3", "3.1.4-r2", "3.1.4-r5"),
+            ("zlib", "1.3-r2", "1.3.1-r0"),
+            ("apk-tools", "2.14.0-r5", "2.14.4-r0"),
+            ("libcurl", "8.5.0-r0", "8.9.0-r0"),
+            ("curl", "8.5.0-r0", "8.9.0-r0"),
+            ("libexpat", "2.5.0-r2", "2.6.2-r0"),
+            ("libxml2", "2.11.6-r0", "2.11.7-r0"),
+        ],
+        Base::Rhel => &[
+            ("glibc", "2.28-225.el8", "2.28-225.el8_8.6"),
+            ("glibc-common", "2.28-225.el8", "2.28-225.el8_8.6"),
+            ("openssl-libs", "1.1.1k-7.el8_6", "1.1.1k-12.el8_9"),
+            ("openssl", "1.1.1k-7.el8_6", "1.1.1k-12.el8_9"),
+            ("bash", "4.4.20-4.el8_6", "4.4.20-5.el8"),
+            ("zlib", "1.2.11-20.el8", "1.2.11-25.el8"),
+            ("libcurl-minimal", "7.61.1-30.el8_8.2", "7.61.1-33.el8_9.5"),
+            ("curl-minimal", "7.61.1-30.el8_8.2", "7.61.1-33.el8_9.5"),
+            ("expat", "2.2.5-11.el8", "2.2.5-11.el8_9.1"),
+            ("libxml2", "2.9.7-16.el8_8.1", "2.9.7-18.el8_9"),
+            ("systemd-libs", "239-74.el8_8.2", "239-78.el8"),
+            ("rpm", "4.14.3-26.el8", "4.14.3-28.el8_9"),
+        ],
+        Base::Rocky => &[
+            ("glibc", "2.34-83.el9_3.7", "2.34-83.el9_3.12"),
+            ("openssl-libs", "3.0.7-24.el9", "3.0.7-25.el9_3"),
+            ("openssl", "3.0.7-24.el9", "3.0.7-25.el9_3"),
+            ("bash", "5.1.8-6.el9_1", "5.1.8-9.el9"),
+            ("zlib", "1.2.11-40.el9", "1.2.11-41.el9"),
+            ("libcurl-minimal", "7.76.1-26.el9_3.2", "7.76.1-26.el9_3.3"),
+            ("curl-minimal", "7.76.1-26.el9_3.2", "7.76.1-26.el9_3.3"),
+            ("expat", "2.5.0-1.el9", "2.5.0-2.el9_4"),
+            ("libxml2", "2.9.13-5.el9_3", "2.9.13-6.el9_4"),
+        ],
+        Base::Amazon => &[
+            ("glibc", "2.26-63.amzn2", "2.26-64.amzn2.0.2"),
+            (
+                "openssl-libs",
+                "1:1.0.2k-24.amzn2.0.10",
+                "1:1.0.2k-24.amzn2.0.12",
+            ),
+            ("bash", "4.2.46-34.amzn2", "4.2.46-34.amzn2.0.1"),
+            ("zlib", "1.2.7-19.amzn2.0.2", "1.2.7-19.amzn2.0.3"),
+            ("libcurl-minimal", "8.3.0-1.amzn2.0.5", "8.3.0-1.amzn2.0.7"),
+            ("curl-minimal", "8.3.0-1.amzn2.0.5", "8.3.0-1.amzn2.0.7"),
+            ("expat", "2.1.0-15.amzn2.0.2", "2.1.0-15.amzn2.0.3"),
+        ],
+    };
+    table
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, v, f)| (*v, *f))
 }
 
 /// An installed version in the distribution's style and a later fixed version.
@@ -1497,13 +1611,30 @@ mod tests {
             assert!(!os.is_empty());
             for s in &os {
                 let v = s["version"].as_str().expect("version");
-                assert!(v.contains(marker), "{base:?}: {v}");
+                let name = s["name"].as_str().expect("name");
+                if let Some((known, _)) = known_version(base, name) {
+                    assert_eq!(v, known);
+                } else {
+                    assert!(v.contains(marker), "{base:?}: {v}");
+                }
             }
             let names: Vec<&str> = sw.iter().filter_map(|s| s["name"].as_str()).collect();
             assert!(names.contains(&"org.apache.logging.log4j:log4j-core"));
             assert!(names.contains(&"requests"));
             assert!(names.contains(&"lodash"));
         }
+        // Well-known packages carry their real versions.
+        let doc = generate(&ReportSpec {
+            base: Base::Rhel,
+            ..ReportSpec::default()
+        });
+        let openssl = doc["softwares"]
+            .as_array()
+            .expect("softwares")
+            .iter()
+            .find(|s| s["name"] == "openssl-libs")
+            .expect("openssl-libs");
+        assert_eq!(openssl["version"], "1.1.1k-7.el8_6");
         // Log4Shell: QID 376209 on log4j-core 2.14.1 with its CVEs.
         let doc = generate(&ReportSpec::default());
         let l4s = doc["vulnerabilities"]
