@@ -4,6 +4,26 @@
 //! gateway (`/auth`, `/csapi/v1.3/images...`), over its control API (`/_emulator/...`), or
 //! through the [`Control`] handle of the returned [`RunningEmulator`].
 //!
+//! ```no_run
+//! use qcs_emulator::{EmulatorConfig, FaultRule, ReportSpec, start};
+//! use std::time::Duration;
+//!
+//! # async fn demo() -> Result<(), qcs_emulator::EmulatorError> {
+//! let emu = start(EmulatorConfig {
+//!     listen: "127.0.0.1:0".parse().expect("address"),
+//!     frozen_clock_ms: Some(1_717_243_200_000),
+//!     ..EmulatorConfig::default()
+//! })
+//! .await?;
+//! let sha = emu.control().seed_generated(ReportSpec { vulnerabilities: 500, ..ReportSpec::default() })?;
+//! emu.control().inject(FaultRule::status("images", 503).times(2))?;
+//! emu.control().advance(Duration::from_secs(30));
+//! println!("{}/csapi/v1.3/images/{sha}", emu.base_url());
+//! emu.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Modules: [`generate`] (realistic reports), [`auth`] (accounts, JWTs), [`qql`] (filters),
 //! [`state`] (images and lifecycle), [`faults`], [`ratelimit`], [`log`] (request log),
 //! [`control`] (the `/_emulator` API), [`docker`] (Docker stand-in and sensor), [`tls`],
