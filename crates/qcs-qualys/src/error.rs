@@ -1,0 +1,191 @@
+//! [`QualysError`]: what failed, with which value (never a secret), the exit code it ends with
+//! (`product.md` §4) and a hint on what to do.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use qcs_core::exit::ExitCode;
+
+/// A failure of the Qualys API client.
+#[derive(Debug, thiserror::Error)]
+pub enum QualysError {
+    /// The platform code is not one of the known platforms.
+    #[error("unknown Qualys platform `{0}`")]
+    UnknownPlatform(String),
+    /// A URL setting is not usable.
+    #[error("invalid {what} URL `{url}`: {reason}")]
+    BadUrl {
+        /// Which URL (API, gateway, proxy).
+        what: &'static str,
+        /// The URL, with any credentials masked.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Credentials are missing or incomplete.
+    #[error("missing credentials: {0}")]
+    MissingCredentials(String),
+    /// The CA bundle cannot be read or holds no certificate.
+    #[error("cannot use the CA bundle `{}`: {reason}", path.display())]
+    CaBundle {
+        /// Its path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    ClientSetup(String),
+    /// The gateway refused the credentials.
+    #[error("authentication refused by {endpoint} (HTTP {status}): {message}")]
+    AuthRejected {
+        /// `POST <gateway>/auth` and the like.
+        endpoint: String,
+        /// HTTP status.
+        status: u16,
+        /// The answer's `message` (or a short excerpt of its body).
+        message: String,
+    },
+    /// The token endpoint answered with something that is not a JWT.
+    #[error("the answer of {endpoint} is not a usable token: {reason}")]
+    BadToken {
+        /// The token endpoint.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
+    /// The user's subscription lacks the Container Security module.
+    #[error(
+        "the Container Security (CS) module is not activated for user `{user}` (modules: {modules})"
+    )]
+    NoCsModule {
+        /// The token's `sub`.
+        user: String,
+        /// The modules the token lists.
+        modules: String,
+    },
+    /// An answer that will not get better by asking again (400, 401 after a re-auth, 403, …).
+    #[error("{method} {endpoint} answered HTTP {status}: {message}")]
+    Http {
+        /// GET or POST.
+        method: &'static str,
+        /// The path called (no query secrets; the gateway is in the message of the caller).
+        endpoint: String,
+        /// HTTP status.
+        status: u16,
+        /// The answer's `message`.
+        message: String,
+    },
+    /// The proxy wants (other) credentials.
+    #[error("the proxy {proxy} refused the request (HTTP 407 Proxy Authentication Required)")]
+    ProxyAuth {
+        /// The proxy URL, without credentials.
+        proxy: String,
+    },
+    /// The TLS handshake failed (certificate not trusted, wrong host, …).
+    #[error("TLS failure connecting to {url}: {reason}")]
+    Tls {
+        /// The gateway URL.
+        url: String,
+        /// The TLS library's reason.
+        reason: String,
+    },
+    /// Retries ran out of time: transport errors, 5xx, 429 or bad answers until the deadline.
+    #[error("{method} {endpoint} failed {attempts} time(s) until the deadline; last: {last}")]
+    GaveUp {
+        /// GET or POST.
+        method: &'static str,
+        /// The path called.
+        endpoint: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// No complete scan result before the wait timeout.
+    #[error("timed out after {} waiting for the scan result of image {sha}: {last_state}", fmt_duration(*.waited))]
+    Timeout {
+        /// The image sha.
+        sha: String,
+        /// How long it waited.
+        waited: Duration,
+        /// The last state seen (not scanned yet, processing).
+        last_state: String,
+    },
+}
+
+/// `90s` → `1m30s`.
+pub fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let ms = d.subsec_millis();
+    match (s / 60, s % 60) {
+        (0, 0) => format!("{ms}ms"),
+        (0, sec) if ms > 0 => format!("{sec}.{:01}s", ms / 100),
+        (0, sec) => format!("{sec}s"),
+        (m, 0) => format!("{m}m"),
+        (m, sec) => format!("{m}m{sec}s"),
+    }
+}
+
+impl QualysError {
+    /// The documented exit code: 2 configuration, 4 API, 5 no result.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::UnknownPlatform(_)
+            | Self::BadUrl { .. }
+            | Self::MissingCredentials(_)
+            | Self::CaBundle { .. }
+            | Self::ClientSetup(_) => ExitCode::Config,
+            Self::AuthRejected { .. }
+            | Self::BadToken { .. }
+            | Self::NoCsModule { .. }
+            | Self::Http { .. }
+            | Self::ProxyAuth { .. }
+            | Self::Tls { .. }
+            | Self::GaveUp { .. } => ExitCode::Api,
+            Self::Timeout { .. } => ExitCode::NoResult,
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::UnknownPlatform(_) => {
+                "use one of `qcs platforms` (US1…US4, EU1…EU3, IN1, CA1, AE1, UK1, AU1, KSA1), or --gateway-url for a private platform".into()
+            }
+            Self::BadUrl { .. } => "give the full URL, e.g. https://gateway.qg2.apps.qualys.com".into(),
+            Self::MissingCredentials(_) => {
+                "set QUALYS_USERNAME and QUALYS_PASSWORD (or QUALYS_CLIENT_ID and QUALYS_CLIENT_SECRET with --auth oauth), or their *_FILE variants".into()
+            }
+            Self::CaBundle { .. } => "give a readable PEM file with one or more CA certificates (--ca-bundle / QUALYS_CA_BUNDLE)".into(),
+            Self::ClientSetup(_) => "check the proxy and TLS settings".into(),
+            Self::AuthRejected { status: 401, .. } => {
+                "check the credentials, and that the account has API access; for OAuth clients check --auth oauth".into()
+            }
+            Self::AuthRejected { .. } => "check the gateway URL (--platform, --api-url, --gateway-url) and the credentials".into(),
+            Self::BadToken { .. } => "check that the gateway URL points at a Qualys gateway (not the portal or a proxy page)".into(),
+            Self::NoCsModule { .. } => "ask your Qualys administrator to enable Container Security for this user".into(),
+            Self::Http { status: 400, .. } => "this is a bug in qcs or an API change; please report it with the message".into(),
+            Self::Http { status: 401, .. } => "the token was refused even after re-authenticating; check the account's API access".into(),
+            Self::Http { status: 403, .. } => "the user lacks access to Container Security or to this image; check its role and scope".into(),
+            Self::Http { .. } => "check the gateway URL and the service status".into(),
+            Self::ProxyAuth { .. } => "set QCS_PROXY_USERNAME and QCS_PROXY_PASSWORD (or credentials in HTTPS_PROXY) for the proxy".into(),
+            Self::Tls { .. } => "if a corporate proxy or private platform uses its own CA, pass it with --ca-bundle / QUALYS_CA_BUNDLE".into(),
+            Self::GaveUp { .. } => "the gateway or the network kept failing; check connectivity, the proxy, and the Qualys status page, then retry".into(),
+            Self::Timeout { .. } => "check that the CI/CD sensor runs and sees the image, or raise the wait limit (--timeout)".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(fmt_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(fmt_duration(Duration::from_secs(600)), "10m");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(fmt_duration(Duration::from_millis(20)), "20ms");
+    }
+}

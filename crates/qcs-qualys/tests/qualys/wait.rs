@@ -1,0 +1,185 @@
+//! Waiting for a scan: the lifecycle, the window after tagging, timeouts, many images, the
+//! interval.
+
+use std::time::Duration;
+
+use qcs_core::exit::ExitCode;
+use qcs_core::report::Vulnerabilities;
+use qcs_emulator::{LifecycleRequest, SeedRequest};
+use qcs_qualys::{Interval, QualysError, WaitOptions, WaitRequest, WaitState};
+
+use crate::common::{client, count, emulator, now, recorder, request, seed};
+
+#[tokio::test]
+async fn not_scanned_then_processing_then_done() {
+    let emu = emulator().await;
+    let sha = seed(&emu, 1, 30, 20);
+    let (cb, events) = recorder();
+    let start = emu.control().now_ms();
+    let r = client(&emu)
+        .wait_for_scan(&request(&emu, &sha), &WaitOptions::default(), cb)
+        .await
+        .unwrap();
+    assert!(matches!(&r.report.vulnerabilities, Vulnerabilities::List(v) if v.len() == 5));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.raw).unwrap()["sha"],
+        sha.as_str()
+    );
+    let states: Vec<WaitState> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.state.clone())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            WaitState::NotScanned,
+            WaitState::Processing,
+            WaitState::Done
+        ]
+    );
+    // Done within one capped interval (10 s) of the result appearing at +50 s.
+    let took = emu.control().now_ms() - start;
+    assert!((50_000..=61_000).contains(&took), "{took} ms");
+    assert!(r.waited >= Duration::from_secs(50));
+}
+
+#[tokio::test]
+async fn a_scan_from_before_tagging_does_not_count() {
+    let emu = emulator().await;
+    let sha = seed(&emu, 2, 0, 0);
+    emu.control().advance(Duration::from_secs(3600));
+    let opts = WaitOptions {
+        timeout: Duration::from_secs(60),
+        ..WaitOptions::default()
+    };
+    let (cb, _) = recorder();
+    let e = client(&emu)
+        .wait_for_scan(&request(&emu, &sha), &opts, cb)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, QualysError::Timeout { last_state, .. } if last_state == "not scanned yet"),
+        "{e}"
+    );
+    assert_eq!(count(&emu, "images/{id}"), 0);
+}
+
+#[tokio::test]
+async fn never_scanned_and_never_processed_time_out_with_exit_5() {
+    let emu = emulator().await;
+    let mut shas = Vec::new();
+    for (seed_no, never_scanned, never_processed) in [(3, true, false), (4, false, true)] {
+        let (sha, _) = emu
+            .control()
+            .seed_image(SeedRequest {
+                generate: Some(qcs_emulator::ReportSpec {
+                    seed: seed_no,
+                    vulnerabilities: 2,
+                    packages: 3,
+                    ..Default::default()
+                }),
+                timing: LifecycleRequest {
+                    upload_in_secs: 5,
+                    processing_secs: 5,
+                    never_scanned,
+                    never_processed,
+                },
+                ..SeedRequest::default()
+            })
+            .unwrap();
+        shas.push(sha);
+    }
+    let opts = WaitOptions {
+        timeout: Duration::from_secs(90),
+        ..WaitOptions::default()
+    };
+    let (cb, events) = recorder();
+    let reqs = shas.iter().map(|s| request(&emu, s)).collect();
+    let results = client(&emu).wait_for_scans(reqs, &opts, cb).await;
+    let errs: Vec<QualysError> = results.into_iter().map(|(_, r)| r.unwrap_err()).collect();
+    assert!(
+        matches!(&errs[0], QualysError::Timeout { last_state, .. } if last_state == "not scanned yet"),
+        "{}",
+        errs[0]
+    );
+    assert!(
+        matches!(&errs[1], QualysError::Timeout { last_state, .. } if last_state.contains("processed")),
+        "{}",
+        errs[1]
+    );
+    assert!(errs.iter().all(|e| e.exit_code() == ExitCode::NoResult));
+    let failed = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.state, WaitState::Failed(_)))
+        .count();
+    assert_eq!(failed, 2);
+}
+
+#[tokio::test]
+async fn many_images_at_once_with_one_token() {
+    let emu = emulator().await;
+    let shas: Vec<String> = (0..30).map(|i| seed(&emu, 300 + i, i % 7 * 5, 3)).collect();
+    let opts = WaitOptions {
+        concurrency: 4,
+        ..WaitOptions::default()
+    };
+    let (cb, events) = recorder();
+    let reqs: Vec<WaitRequest> = shas.iter().map(|s| request(&emu, s)).collect();
+    let results = client(&emu).wait_for_scans(reqs, &opts, cb).await;
+    assert_eq!(results.len(), 30);
+    for ((req, r), sha) in results.iter().zip(&shas) {
+        assert_eq!(&req.sha, sha, "results keep the order of the requests");
+        assert_eq!(&r.as_ref().unwrap().sha, sha);
+    }
+    assert_eq!(count(&emu, "auth"), 1);
+    let done = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.state == WaitState::Done)
+        .count();
+    assert_eq!(done, 30);
+}
+
+#[tokio::test]
+async fn a_fixed_interval_polls_on_that_schedule() {
+    let emu = emulator().await;
+    let sha = seed(&emu, 5, 95, 0);
+    let opts = WaitOptions {
+        interval: Interval::Fixed(Duration::from_secs(30)),
+        ..WaitOptions::default()
+    };
+    let (cb, _) = recorder();
+    let r = client(&emu)
+        .wait_for_scan(&request(&emu, &sha), &opts, cb)
+        .await
+        .unwrap();
+    // Lists at 0, 30, 60, 90 (204) and 120 (200), then the details.
+    assert_eq!(count(&emu, "images"), 5);
+    assert_eq!(count(&emu, "images/{id}"), 1);
+    assert_eq!(r.calls, 6);
+    // (plus the limiter's 1 ms spacing before the details call)
+    assert!(r.waited >= Duration::from_secs(120) && r.waited < Duration::from_millis(120_100));
+}
+
+#[tokio::test]
+async fn the_window_reaches_back_to_the_tagging_time() {
+    let emu = emulator().await;
+    let sha = seed(&emu, 6, 0, 0);
+    // Tagged 10 minutes ago (by this clock); the scan came after: it counts.
+    let tagged = WaitRequest {
+        sha: sha.clone(),
+        tagged_at: now(&emu) - jiff::SignedDuration::from_secs(600),
+    };
+    emu.control().advance(Duration::from_secs(1));
+    let (cb, _) = recorder();
+    let r = client(&emu)
+        .wait_for_scan(&tagged, &WaitOptions::default(), cb)
+        .await
+        .unwrap();
+    assert_eq!(r.calls, 2, "found on the first list call");
+}
