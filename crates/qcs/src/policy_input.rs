@@ -27,19 +27,7 @@ pub(crate) fn load(args: &PolicyArgs, global: &GlobalArgs) -> Result<Policy, Cli
         }
     }
     if let Some(path) = &args.criteria_json {
-        let text = config::read_text(path, "criteria JSON")?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            CliError::BadInputs(
-                vec![format!(
-                    "criteria JSON `{}` is not valid JSON at line {}, column {}: {e}",
-                    path.display(),
-                    e.line(),
-                    e.column()
-                )],
-                "the file must hold the plugin's {\"failConditions\": {...}} object",
-            )
-        })?;
-        raw.merge(criteria::from_json(&path.display().to_string(), &doc));
+        raw.merge(read_criteria(path)?);
     }
     raw.merge(args.flags().to_raw());
     let (policy, issues) = raw.validate();
@@ -68,4 +56,21 @@ pub(crate) fn read_policy_file(
     let raw = file::from_toml(&name, &text, None);
     sources.add(name, text);
     Ok(raw)
+}
+
+/// Reads the Jenkins plugin's criteria JSON into a raw policy.
+pub(crate) fn read_criteria(path: &std::path::Path) -> Result<RawPolicy, CliError> {
+    let text = config::read_text(path, "criteria JSON")?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::BadInputs(
+            vec![format!(
+                "criteria JSON `{}` is not valid JSON at line {}, column {}: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            )],
+            "the file must hold the plugin's {\"failConditions\": {...}} object",
+        )
+    })?;
+    Ok(criteria::from_json(&path.display().to_string(), &doc))
 }

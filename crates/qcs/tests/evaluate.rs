@@ -1,29 +1,18 @@
 //! `qcs evaluate` as a user runs it: the real binary, real files, exit codes, stderr messages and
 //! the `summary.json` contract.
 
+mod common;
 #[path = "../../qcs-core/tests/support/vectors.rs"]
 mod vectors;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{qcs, repo as example};
 use predicates::prelude::*;
 use qcs_core::summary::Summary;
 use serde_json::Value;
 
 const SHA: &str = "4f67c83422ec747235357c04556616234e66fc3fa39cb4f40b2d4441ddd8f100";
-
-fn example(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
-}
-
-fn qcs() -> Command {
-    let mut c = Command::cargo_bin("qcs").expect("the qcs binary is built");
-    c.env_remove("QCS_LOG").env("NO_COLOR", "1");
-    c
-}
 
 fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
     let p = dir.join(name);

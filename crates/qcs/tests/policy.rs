@@ -1,30 +1,10 @@
 //! Policy as code through the binary: `qcs policy check`, `qcs evaluate --policy`, and the
 //! config file's `[policy]` table or `policy = "file"`.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{qcs, repo, summary_json as summary};
 use predicates::prelude::*;
-use serde_json::Value;
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
-}
-
-fn qcs() -> Command {
-    let mut c = Command::cargo_bin("qcs").expect("the qcs binary is built");
-    c.env_remove("QCS_LOG")
-        .env_remove("QCS_CONFIG")
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn summary(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary written"))
-        .expect("summary parses")
-}
 
 #[test]
 fn check_accepts_the_documented_example_and_describes_it() {

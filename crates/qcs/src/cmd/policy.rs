@@ -5,13 +5,12 @@ use std::io::Write as _;
 
 use qcs_core::Policy;
 use qcs_core::exit::ExitCode;
-use qcs_core::policy::{ExclusionTarget, IssueLevel, criteria};
+use qcs_core::policy::{ExclusionTarget, IssueLevel};
 
 use crate::cli::{GlobalArgs, PolicyCommand};
-use crate::config;
 use crate::diagnostics::{self, Sources};
 use crate::error::CliError;
-use crate::policy_input::read_policy_file;
+use crate::policy_input::{read_criteria, read_policy_file};
 
 /// Runs `qcs policy …`.
 pub(crate) fn run(cmd: &PolicyCommand, global: &GlobalArgs) -> Result<ExitCode, CliError> {
@@ -21,21 +20,7 @@ pub(crate) fn run(cmd: &PolicyCommand, global: &GlobalArgs) -> Result<ExitCode, 
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let raw = if is_json {
-        let text = config::read_text(file, "criteria JSON")?;
-        match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(doc) => criteria::from_json(&file.display().to_string(), &doc),
-            Err(e) => {
-                return Err(CliError::BadInputs(
-                    vec![format!(
-                        "criteria JSON `{}` is not valid JSON at line {}, column {}: {e}",
-                        file.display(),
-                        e.line(),
-                        e.column()
-                    )],
-                    "the file must hold the plugin's {\"failConditions\": {...}} object",
-                ));
-            }
-        }
+        read_criteria(file)?
     } else {
         read_policy_file(file, &mut sources)?
     };
