@@ -148,31 +148,53 @@ impl QualysError {
     }
 
     /// What to do about it.
-    pub fn hint(&self) -> String {
+    pub fn hint(&self) -> &'static str {
         match self {
             Self::UnknownPlatform(_) => {
-                "use one of `qcs platforms` (US1…US4, EU1…EU3, IN1, CA1, AE1, UK1, AU1, KSA1), or --gateway-url for a private platform".into()
+                "use one of `qcs platforms` (US1…US4, EU1…EU3, IN1, CA1, AE1, UK1, AU1, KSA1), or --gateway-url for a private platform"
             }
-            Self::BadUrl { .. } => "give the full URL, e.g. https://gateway.qg2.apps.qualys.com".into(),
+            Self::BadUrl { .. } => "give the full URL, e.g. https://gateway.qg2.apps.qualys.com",
             Self::MissingCredentials(_) => {
-                "set QUALYS_USERNAME and QUALYS_PASSWORD (or QUALYS_CLIENT_ID and QUALYS_CLIENT_SECRET with --auth oauth), or their *_FILE variants".into()
+                "set QUALYS_USERNAME and QUALYS_PASSWORD (or QUALYS_CLIENT_ID and QUALYS_CLIENT_SECRET with --auth oauth), or their *_FILE variants"
             }
-            Self::CaBundle { .. } => "give a readable PEM file with one or more CA certificates (--ca-bundle / QUALYS_CA_BUNDLE)".into(),
-            Self::ClientSetup(_) => "check the proxy and TLS settings".into(),
+            Self::CaBundle { .. } => {
+                "give a readable PEM file with one or more CA certificates (--ca-bundle / QUALYS_CA_BUNDLE)"
+            }
+            Self::ClientSetup(_) => "check the proxy and TLS settings",
             Self::AuthRejected { status: 401, .. } => {
-                "check the credentials, and that the account has API access; for OAuth clients check --auth oauth".into()
+                "check the credentials, and that the account has API access; for OAuth clients check --auth oauth"
             }
-            Self::AuthRejected { .. } => "check the gateway URL (--platform, --api-url, --gateway-url) and the credentials".into(),
-            Self::BadToken { .. } => "check that the gateway URL points at a Qualys gateway (not the portal or a proxy page)".into(),
-            Self::NoCsModule { .. } => "ask your Qualys administrator to enable Container Security for this user".into(),
-            Self::Http { status: 400, .. } => "this is a bug in qcs or an API change; please report it with the message".into(),
-            Self::Http { status: 401, .. } => "the token was refused even after re-authenticating; check the account's API access".into(),
-            Self::Http { status: 403, .. } => "the user lacks access to Container Security or to this image; check its role and scope".into(),
-            Self::Http { .. } => "check the gateway URL and the service status".into(),
-            Self::ProxyAuth { .. } => "set QCS_PROXY_USERNAME and QCS_PROXY_PASSWORD (or credentials in HTTPS_PROXY) for the proxy".into(),
-            Self::Tls { .. } => "if a corporate proxy or private platform uses its own CA, pass it with --ca-bundle / QUALYS_CA_BUNDLE".into(),
-            Self::GaveUp { .. } => "the gateway or the network kept failing; check connectivity, the proxy, and the Qualys status page, then retry".into(),
-            Self::Timeout { .. } => "check that the CI/CD sensor runs and sees the image, or raise the wait limit (--timeout)".into(),
+            Self::AuthRejected { .. } => {
+                "check the gateway URL (--platform, --api-url, --gateway-url) and the credentials"
+            }
+            Self::BadToken { .. } => {
+                "check that the gateway URL points at a Qualys gateway (not the portal or a proxy page)"
+            }
+            Self::NoCsModule { .. } => {
+                "ask your Qualys administrator to enable Container Security for this user"
+            }
+            Self::Http { status: 400, .. } => {
+                "this is a bug in qcs or an API change; please report it with the message"
+            }
+            Self::Http { status: 401, .. } => {
+                "the token was refused even after re-authenticating; check the account's API access"
+            }
+            Self::Http { status: 403, .. } => {
+                "the user lacks access to Container Security or to this image; check its role and scope"
+            }
+            Self::Http { .. } => "check the gateway URL and the service status",
+            Self::ProxyAuth { .. } => {
+                "set QCS_PROXY_USERNAME and QCS_PROXY_PASSWORD (or credentials in HTTPS_PROXY) for the proxy"
+            }
+            Self::Tls { .. } => {
+                "if a corporate proxy or private platform uses its own CA, pass it with --ca-bundle / QUALYS_CA_BUNDLE"
+            }
+            Self::GaveUp { .. } => {
+                "the gateway or the network kept failing; check connectivity, the proxy, and the Qualys status page, then retry"
+            }
+            Self::Timeout { .. } => {
+                "check that the CI/CD sensor runs and sees the image, or raise the wait limit (--timeout)"
+            }
         }
     }
 }

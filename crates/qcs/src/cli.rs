@@ -51,6 +51,53 @@ pub(crate) enum Command {
     /// Run the Qualys CS API emulator (and optionally a Docker API with a simulated CI/CD
     /// sensor) for trials and tests, until interrupted.
     Emulator(EmulatorArgs),
+    /// Authenticate to Qualys, check the Container Security module, and show the gateway,
+    /// the token's lifetime and the proxy in use. Exit 0, 2 (configuration) or 4 (API).
+    TestConnection(TestConnectionArgs),
+    /// List the Qualys platforms with their API, gateway and portal URLs.
+    Platforms(PlatformsArgs),
+}
+
+/// Where and how to reach Qualys (shared by `scan` and `test-connection`). Secrets come only
+/// from the environment: QUALYS_USERNAME/QUALYS_PASSWORD or QUALYS_CLIENT_ID/
+/// QUALYS_CLIENT_SECRET (each also as *_FILE).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Qualys")]
+pub(crate) struct QualysArgs {
+    /// Qualys platform: US1..US4, EU1..EU3, IN1, CA1, AE1, UK1, AU1, KSA1 (or US_PLATFORM_2
+    /// style) [env: QUALYS_PLATFORM].
+    #[arg(long, value_name = "CODE")]
+    pub(crate) platform: Option<String>,
+    /// Qualys API or portal URL, mapped to its gateway [env: QUALYS_API_URL].
+    #[arg(long, value_name = "URL")]
+    pub(crate) api_url: Option<String>,
+    /// Gateway URL, used as is (private platforms, the emulator) [env: QUALYS_GATEWAY_URL].
+    #[arg(long, value_name = "URL")]
+    pub(crate) gateway_url: Option<String>,
+    /// basic (username/password) or oauth (client id/secret) [env: QUALYS_AUTH].
+    #[arg(long, value_name = "KIND")]
+    pub(crate) auth: Option<String>,
+    /// Extra trust anchors (PEM) for the Qualys API [env: QUALYS_CA_BUNDLE].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_bundle: Option<PathBuf>,
+}
+
+/// `qcs test-connection`.
+#[derive(Debug, Args)]
+pub(crate) struct TestConnectionArgs {
+    #[command(flatten)]
+    pub(crate) qualys: QualysArgs,
+    /// Output: text (default) or json.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) format: String,
+}
+
+/// `qcs platforms`.
+#[derive(Debug, Args)]
+pub(crate) struct PlatformsArgs {
+    /// Output: table (default) or json.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
+    pub(crate) format: String,
 }
 
 /// `qcs emulator`.

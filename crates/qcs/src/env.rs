@@ -7,9 +7,89 @@ pub(crate) const QCS_CONFIG: &str = "QCS_CONFIG";
 /// Set (to anything) to turn colours off.
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
 
+/// Qualys platform code (US1…KSA1, or the plugin's `US_PLATFORM_2` style).
+pub(crate) const QUALYS_PLATFORM: &str = "QUALYS_PLATFORM";
+/// Qualys API or portal URL, mapped to the gateway.
+pub(crate) const QUALYS_API_URL: &str = "QUALYS_API_URL";
+/// Qualys gateway URL, used as is.
+pub(crate) const QUALYS_GATEWAY_URL: &str = "QUALYS_GATEWAY_URL";
+/// `basic` or `oauth`.
+pub(crate) const QUALYS_AUTH: &str = "QUALYS_AUTH";
+/// Extra trust anchors (PEM) for the Qualys API.
+pub(crate) const QUALYS_CA_BUNDLE: &str = "QUALYS_CA_BUNDLE";
+/// Qualys user (basic auth).
+pub(crate) const QUALYS_USERNAME: &str = "QUALYS_USERNAME";
+/// A file holding the Qualys user.
+pub(crate) const QUALYS_USERNAME_FILE: &str = "QUALYS_USERNAME_FILE";
+/// Qualys password (basic auth).
+pub(crate) const QUALYS_PASSWORD: &str = "QUALYS_PASSWORD";
+/// A file holding the Qualys password.
+pub(crate) const QUALYS_PASSWORD_FILE: &str = "QUALYS_PASSWORD_FILE";
+/// OAuth client id.
+pub(crate) const QUALYS_CLIENT_ID: &str = "QUALYS_CLIENT_ID";
+/// A file holding the OAuth client id.
+pub(crate) const QUALYS_CLIENT_ID_FILE: &str = "QUALYS_CLIENT_ID_FILE";
+/// OAuth client secret.
+pub(crate) const QUALYS_CLIENT_SECRET: &str = "QUALYS_CLIENT_SECRET";
+/// A file holding the OAuth client secret.
+pub(crate) const QUALYS_CLIENT_SECRET_FILE: &str = "QUALYS_CLIENT_SECRET_FILE";
+/// Proxy user.
+pub(crate) const QCS_PROXY_USERNAME: &str = "QCS_PROXY_USERNAME";
+/// A file holding the proxy user.
+pub(crate) const QCS_PROXY_USERNAME_FILE: &str = "QCS_PROXY_USERNAME_FILE";
+/// Proxy password.
+pub(crate) const QCS_PROXY_PASSWORD: &str = "QCS_PROXY_PASSWORD";
+/// A file holding the proxy password.
+pub(crate) const QCS_PROXY_PASSWORD_FILE: &str = "QCS_PROXY_PASSWORD_FILE";
+/// Proxy for https:// gateways (may carry `user:password@`).
+pub(crate) const HTTPS_PROXY: &str = "HTTPS_PROXY";
+/// Lower-case form of [`HTTPS_PROXY`].
+pub(crate) const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// Proxy for http:// gateways.
+pub(crate) const HTTP_PROXY: &str = "HTTP_PROXY";
+/// Lower-case form of [`HTTP_PROXY`].
+pub(crate) const HTTP_PROXY_LOWER: &str = "http_proxy";
+/// Proxy for any scheme, when the scheme's own is unset.
+pub(crate) const ALL_PROXY: &str = "ALL_PROXY";
+/// Lower-case form of [`ALL_PROXY`].
+pub(crate) const ALL_PROXY_LOWER: &str = "all_proxy";
+/// Hosts that bypass the proxy.
+pub(crate) const NO_PROXY: &str = "NO_PROXY";
+/// Lower-case form of [`NO_PROXY`].
+pub(crate) const NO_PROXY_LOWER: &str = "no_proxy";
+
 /// Every variable above, for documentation tests.
 #[cfg(test)]
-pub(crate) const ALL: &[&str] = &[QCS_LOG, QCS_CONFIG, NO_COLOR];
+pub(crate) const ALL: &[&str] = &[
+    QCS_LOG,
+    QCS_CONFIG,
+    NO_COLOR,
+    QUALYS_PLATFORM,
+    QUALYS_API_URL,
+    QUALYS_GATEWAY_URL,
+    QUALYS_AUTH,
+    QUALYS_CA_BUNDLE,
+    QUALYS_USERNAME,
+    QUALYS_USERNAME_FILE,
+    QUALYS_PASSWORD,
+    QUALYS_PASSWORD_FILE,
+    QUALYS_CLIENT_ID,
+    QUALYS_CLIENT_ID_FILE,
+    QUALYS_CLIENT_SECRET,
+    QUALYS_CLIENT_SECRET_FILE,
+    QCS_PROXY_USERNAME,
+    QCS_PROXY_USERNAME_FILE,
+    QCS_PROXY_PASSWORD,
+    QCS_PROXY_PASSWORD_FILE,
+    HTTPS_PROXY,
+    HTTPS_PROXY_LOWER,
+    HTTP_PROXY,
+    HTTP_PROXY_LOWER,
+    ALL_PROXY,
+    ALL_PROXY_LOWER,
+    NO_PROXY,
+    NO_PROXY_LOWER,
+];
 
 #[cfg(test)]
 mod tests {

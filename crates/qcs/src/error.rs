@@ -35,6 +35,9 @@ pub(crate) enum CliError {
     /// The async runtime could not start.
     #[error("{0}")]
     Runtime(String),
+    /// The Qualys API client failed (configuration 2, API 4, no result 5).
+    #[error(transparent)]
+    Qualys(#[from] qcs_qualys::QualysError),
     /// An output could not be written.
     #[error("cannot write {what} to `{}`: {source}", path.display())]
     Write {
@@ -64,6 +67,7 @@ impl CliError {
             | Self::Read { .. }
             | Self::BadInputs(..)
             | Self::Write { .. } => ExitCode::Config,
+            Self::Qualys(e) => e.exit_code(),
         }
     }
 
@@ -75,6 +79,7 @@ impl CliError {
             Self::Write { .. } => "check that the output directory is writable (--output-dir)",
             Self::Emulator(_) => "choose another --listen address, or fix the scenario file",
             Self::Runtime(_) => "the system may be out of threads or file descriptors",
+            Self::Qualys(e) => e.hint(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod logging;
 mod output;
 mod policy_input;
+mod settings;
 
 use std::process::ExitCode;
 

@@ -2,7 +2,9 @@
 
 mod emulator;
 mod evaluate;
+mod platforms;
 mod policy;
+mod test_connection;
 
 use qcs_core::exit::ExitCode;
 
@@ -15,5 +17,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Evaluate(args) => evaluate::run(&args, &cli.global),
         Command::Policy(cmd) => policy::run(&cmd, &cli.global),
         Command::Emulator(args) => emulator::run(&args),
+        Command::TestConnection(args) => test_connection::run(&args, &cli.global),
+        Command::Platforms(args) => platforms::run(&args),
     }
 }
