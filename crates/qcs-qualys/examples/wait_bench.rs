@@ -1,0 +1,187 @@
+//! Benchmark of waiting for scan results: against the emulator (real HTTP on 127.0.0.1, a frozen
+//! clock moved by the client's sleeps), scan results appear at random times; for each polling
+//! strategy it measures the delay from a result becoming available to the client having it
+//! (median and p95, in emulated time) and the API calls per image, beside the original plugin's
+//! fixed 30 s schedule simulated on the same timings (list every 30 s, plus the details call once
+//! the image is listed).
+//!
+//! `cargo run --release -p qcs-qualys --example wait_bench -- [IMAGES] [SEED]`
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use qcs_emulator::{Control, EmulatorConfig, LifecycleRequest, ReportSpec, SeedRequest};
+use qcs_qualys::clock::Sleep;
+use qcs_qualys::secret::secret;
+use qcs_qualys::{
+    ClientConfig, Clock, Credentials, Gateway, Interval, QualysClient, WaitOptions, WaitRequest,
+};
+use rand::{Rng as _, SeedableRng as _};
+
+#[derive(Debug)]
+struct EmuClock(Control);
+
+impl Clock for EmuClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(i64::try_from(self.0.now_ms()).unwrap()).unwrap()
+    }
+
+    fn sleep(&self, d: Duration) -> Sleep<'_> {
+        self.0.advance(d);
+        Box::pin(tokio::task::yield_now())
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn summary(name: &str, mut delays: Vec<f64>, calls: &[u32]) {
+    delays.sort_by(f64::total_cmp);
+    let mean_calls = f64::from(calls.iter().sum::<u32>()) / calls.len() as f64;
+    let max_calls = calls.iter().max().copied().unwrap_or(0);
+    println!(
+        "| {name} | {:.2} | {:.2} | {:.2} | {mean_calls:.1} | {max_calls} |",
+        percentile(&delays, 0.5),
+        percentile(&delays, 0.95),
+        delays.last().copied().unwrap_or(0.0),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let images: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(42);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    // Upload 10–120 s after tagging, processing 5–60 s (CI/CD sensor, priority queue).
+    let timings: Vec<(u64, u64)> = (0..images)
+        .map(|_| (rng.random_range(10..=120), rng.random_range(5..=60)))
+        .collect();
+
+    let emu = qcs_emulator::start(EmulatorConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        frozen_clock_ms: Some(1_717_243_200_000),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    emu.control().set_rate_limit(qcs_emulator::RateLimitConfig {
+        limit: 1_000_000,
+        window_secs: 60,
+    });
+
+    println!("{images} images, upload 10-120 s after tagging, processing 5-60 s (seed {seed})\n");
+    println!(
+        "| strategy | delay p50 (s) | delay p95 (s) | delay max (s) | API calls per image (mean) | max |"
+    );
+    println!("|---|---|---|---|---|---|");
+
+    // The original: list at 0, 30, 60, …; details in the same round once listed.
+    let mut delays = Vec::new();
+    let mut calls = Vec::new();
+    for &(up, proc_) in &timings {
+        let ready = up + proc_;
+        let mut t = 0;
+        let mut n = 0;
+        loop {
+            n += 1;
+            if t >= up {
+                n += 1;
+            }
+            if t >= ready {
+                break;
+            }
+            t += 30;
+        }
+        delays.push((t - ready) as f64);
+        calls.push(n);
+    }
+    summary("original plugin, fixed 30 s (simulated)", delays, &calls);
+
+    let strategies = [
+        (
+            "qcs adaptive 1 s ×1.5 → 10 s (default)",
+            Interval::default(),
+        ),
+        (
+            "qcs adaptive 1 s ×1.5 → 5 s",
+            Interval::Adaptive {
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(5),
+                factor: 1.5,
+            },
+        ),
+        (
+            "qcs adaptive 1 s ×1.5 → 2 s",
+            Interval::Adaptive {
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(2),
+                factor: 1.5,
+            },
+        ),
+        ("qcs fixed 30 s", Interval::Fixed(Duration::from_secs(30))),
+    ];
+    for (name, interval) in strategies {
+        let mut cfg = ClientConfig::new(
+            Gateway::explicit(&emu.base_url()).unwrap(),
+            Credentials::Basic {
+                username: "qcs-demo".into(),
+                password: secret("qcs-demo"),
+            },
+        );
+        cfg.clock = Arc::new(EmuClock(emu.control().clone()));
+        cfg.rate = qcs_qualys::RateLimit { per_second: 1e6 };
+        let client = QualysClient::new(cfg).unwrap();
+        let opts = WaitOptions {
+            timeout: Duration::from_secs(900),
+            interval,
+            ..WaitOptions::default()
+        };
+        let mut delays = Vec::new();
+        let mut calls = Vec::new();
+        for (i, &(up, proc_)) in timings.iter().enumerate() {
+            let (sha, _) = emu
+                .control()
+                .seed_image(SeedRequest {
+                    generate: Some(ReportSpec {
+                        seed: i as u64 + 1,
+                        vulnerabilities: 3,
+                        packages: 5,
+                        ..ReportSpec::default()
+                    }),
+                    timing: LifecycleRequest {
+                        upload_in_secs: up,
+                        processing_secs: proc_,
+                        ..LifecycleRequest::default()
+                    },
+                    ..SeedRequest::default()
+                })
+                .unwrap();
+            let tagged = EmuClock(emu.control().clone()).now();
+            let ready_ms = emu.control().now_ms() + (up + proc_) * 1000;
+            let r = client
+                .wait_for_scan(
+                    &WaitRequest {
+                        sha,
+                        tagged_at: tagged,
+                    },
+                    &opts,
+                    Arc::new(|_: &qcs_qualys::WaitEvent| {}),
+                )
+                .await
+                .unwrap();
+            delays.push((emu.control().now_ms().saturating_sub(ready_ms)) as f64 / 1000.0);
+            calls.push(r.calls);
+        }
+        summary(name, delays, &calls);
+    }
+}
