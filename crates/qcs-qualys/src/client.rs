@@ -102,6 +102,12 @@ impl Inner {
     }
 }
 
+/// Makes the query of a request from the time it is sent.
+pub type Query<'a> = dyn Fn(jiff::Timestamp) -> Vec<(String, String)> + Send + Sync + 'a;
+
+/// Told the reason of each retry (for progress display).
+pub(crate) type RetryHook<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
 /// The answer of a CS API GET that did not fail.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -228,13 +234,26 @@ impl QualysClient {
         skew: Duration,
         deadline: jiff::Timestamp,
     ) -> Result<Answer, QualysError> {
+        self.list_scans_observed(sha, tagged_at, skew, deadline, None)
+            .await
+    }
+
+    pub(crate) async fn list_scans_observed(
+        &self,
+        sha: &str,
+        tagged_at: jiff::Timestamp,
+        skew: Duration,
+        deadline: jiff::Timestamp,
+        on_retry: Option<RetryHook<'_>>,
+    ) -> Result<Answer, QualysError> {
         let q = |now: jiff::Timestamp| {
             vec![(
                 "filter".to_owned(),
                 crate::wait::scan_filter(sha, now, tagged_at, skew),
             )]
         };
-        self.get_with("/csapi/v1.3/images", &q, deadline).await
+        self.get_observed("/csapi/v1.3/images", &q, deadline, on_retry)
+            .await
     }
 
     /// `GET /csapi/v1.3/images/{sha}` (200, or 404/204 while unknown).
@@ -243,8 +262,18 @@ impl QualysClient {
         sha: &str,
         deadline: jiff::Timestamp,
     ) -> Result<Answer, QualysError> {
+        self.image_details_observed(sha, deadline, None).await
+    }
+
+    pub(crate) async fn image_details_observed(
+        &self,
+        sha: &str,
+        deadline: jiff::Timestamp,
+        on_retry: Option<RetryHook<'_>>,
+    ) -> Result<Answer, QualysError> {
         let path = format!("/csapi/v1.3/images/{sha}");
-        self.get(&path, &[], deadline).await
+        let q = |_: jiff::Timestamp| Vec::new();
+        self.get_observed(&path, &q, deadline, on_retry).await
     }
 
     /// [`Self::get_with`] with a fixed query.
@@ -270,8 +299,19 @@ impl QualysClient {
     pub async fn get_with(
         &self,
         path: &str,
-        make_query: &(dyn Fn(jiff::Timestamp) -> Vec<(String, String)> + Send + Sync),
+        make_query: &Query<'_>,
         deadline: jiff::Timestamp,
+    ) -> Result<Answer, QualysError> {
+        self.get_observed(path, make_query, deadline, None).await
+    }
+
+    /// [`Self::get_with`], telling `on_retry` the reason of each retry.
+    pub(crate) async fn get_observed(
+        &self,
+        path: &str,
+        make_query: &Query<'_>,
+        deadline: jiff::Timestamp,
+        on_retry: Option<RetryHook<'_>>,
     ) -> Result<Answer, QualysError> {
         let inner = &*self.inner;
         let url = format!("{}{path}", inner.gateway.url);
@@ -385,6 +425,9 @@ impl QualysClient {
                 });
             }
             tracing::info!(path, attempt, wait = ?wait, reason = %failure, "retrying");
+            if let Some(hook) = on_retry {
+                hook(&failure);
+            }
             inner.clock.sleep(wait.max(Duration::from_millis(1))).await;
         }
     }

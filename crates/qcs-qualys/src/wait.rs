@@ -6,6 +6,7 @@
 //! one shared token and one shared rate limiter; each state change goes to a callback.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -274,6 +275,7 @@ impl QualysClient {
         let mut calls: u32 = 0;
         let mut scanned = false;
         let mut last_bad: Option<String>;
+        let retried = AtomicBool::new(false);
         let mut tracker = Tracker {
             sha: &req.sha,
             state: None,
@@ -285,13 +287,33 @@ impl QualysClient {
             let answer = {
                 let _permit = sem.acquire().await;
                 calls += 1;
+                let hook = |reason: &str| {
+                    retried.store(true, Ordering::Relaxed);
+                    on_event(&WaitEvent {
+                        sha: req.sha.clone(),
+                        state: WaitState::Retrying(reason.to_owned()),
+                        calls,
+                        elapsed: clock::since(clock.now(), start),
+                    });
+                };
                 if scanned {
-                    self.image_details(&req.sha, deadline).await
-                } else {
-                    self.list_scans_since(&req.sha, req.tagged_at, opts.skew, deadline)
+                    self.image_details_observed(&req.sha, deadline, Some(&hook))
                         .await
+                } else {
+                    self.list_scans_observed(
+                        &req.sha,
+                        req.tagged_at,
+                        opts.skew,
+                        deadline,
+                        Some(&hook),
+                    )
+                    .await
                 }
             };
+            if retried.swap(false, Ordering::Relaxed) {
+                // The callback saw `Retrying`: the next state is news again.
+                tracker.state = None;
+            }
             let answer = match answer {
                 Ok(a) => a,
                 Err(e) => {

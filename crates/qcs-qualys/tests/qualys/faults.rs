@@ -224,6 +224,31 @@ async fn lasting_auth_failures_are_api_errors() {
 }
 
 #[tokio::test]
+async fn transport_retries_are_reported_too() {
+    let emu = emulator().await;
+    let sha = seed(&emu, 10, 0, 0);
+    emu.control()
+        .inject(fault("images", status(503, None), Some(1)))
+        .unwrap();
+    let (cb, events) = recorder();
+    client(&emu)
+        .wait_for_scan(&request(&emu, &sha), &WaitOptions::default(), cb)
+        .await
+        .unwrap();
+    let states: Vec<WaitState> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.state.clone())
+        .collect();
+    assert!(
+        matches!(states.first(), Some(WaitState::Retrying(r)) if r.contains("503")),
+        "{states:?}"
+    );
+    assert_eq!(states.last(), Some(&WaitState::Done));
+}
+
+#[tokio::test]
 async fn retries_are_reported_through_the_callback() {
     let emu = emulator().await;
     let sha = seed(&emu, 9, 0, 0);
