@@ -204,3 +204,49 @@ async fn auth_retries_5xx_and_gives_up_on_garbage_at_the_deadline() {
     assert!(matches!(e, QualysError::BadToken { .. }), "{e}");
     assert_eq!(e.exit_code(), ExitCode::Api);
 }
+
+#[tokio::test]
+async fn requests_carry_the_user_agent_and_the_form() {
+    use std::io::{Read as _, Write as _};
+    // A one-shot server that records the request and refuses it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !String::from_utf8_lossy(&buf).contains("token=true") {
+            let n = sock.read(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let body = r#"{"message":"Bad credentials"}"#;
+        let _ = write!(
+            sock,
+            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let cfg = qcs_qualys::ClientConfig::new(
+        qcs_qualys::Gateway::explicit(&url).unwrap(),
+        crate::common::demo_basic(),
+    );
+    let e = QualysClient::new(cfg).unwrap().connect().await.unwrap_err();
+    assert!(
+        matches!(&e, QualysError::AuthRejected { status: 401, message, .. } if message == "Bad credentials"),
+        "{e}"
+    );
+    let request = server.join().unwrap().to_ascii_lowercase();
+    assert!(request.starts_with("post /auth http/1.1"), "{request}");
+    assert!(
+        request.contains(&format!("user-agent: qcs/{}", env!("CARGO_PKG_VERSION"))),
+        "{request}"
+    );
+    assert!(
+        request.contains("username=qcs-demo&password=qcs-demo&token=true"),
+        "{request}"
+    );
+}

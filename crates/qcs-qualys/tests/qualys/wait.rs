@@ -183,3 +183,41 @@ async fn the_window_reaches_back_to_the_tagging_time() {
         .unwrap();
     assert_eq!(r.calls, 2, "found on the first list call");
 }
+
+#[tokio::test]
+async fn connections_are_reused() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let emu = emulator().await;
+    // A TCP relay in front of the emulator that counts the connections it accepts.
+    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay_url = format!("http://{}", relay.local_addr().unwrap());
+    let target = emu.addr();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = relay.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let shas: Vec<String> = (0..5).map(|i| seed(&emu, 400 + i, 10 * i, 5)).collect();
+    let mut cfg = crate::common::client_config(&emu);
+    cfg.gateway = qcs_qualys::Gateway::explicit(&relay_url).unwrap();
+    let c = qcs_qualys::QualysClient::new(cfg).unwrap();
+    let opts = WaitOptions {
+        concurrency: 1,
+        ..WaitOptions::default()
+    };
+    let (cb, _) = recorder();
+    let reqs = shas.iter().map(|s| request(&emu, s)).collect();
+    let results = c.wait_for_scans(reqs, &opts, cb).await;
+    assert!(results.iter().all(|(_, r)| r.is_ok()));
+    let calls = count(&emu, "images") + count(&emu, "images/{id}") + count(&emu, "auth");
+    assert!(calls > 20, "{calls}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "{calls} calls");
+}
