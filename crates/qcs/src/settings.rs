@@ -532,6 +532,15 @@ pub(crate) fn resolve_wait(
 }
 
 impl QualysSettings {
+    /// The client configuration for these settings (wall clock, default retries and pace).
+    pub(crate) fn client_config(&self) -> qcs_qualys::ClientConfig {
+        let mut cc = qcs_qualys::ClientConfig::new(self.gateway.clone(), self.credentials.clone());
+        cc.tls = self.tls.clone();
+        cc.proxy = self.proxy.clone();
+        cc.request_timeout = self.request_timeout;
+        cc
+    }
+
     /// The settings as `key: value (source)` lines, secrets shown only as "set".
     pub(crate) fn describe(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();

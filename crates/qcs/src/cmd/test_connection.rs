@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use owo_colors::OwoColorize as _;
 use qcs_core::exit::ExitCode;
-use qcs_qualys::{ClientConfig, ConnectionInfo, QualysClient};
+use qcs_qualys::{ConnectionInfo, QualysClient};
 
 use crate::cli::{GlobalArgs, TestConnectionArgs};
 use crate::config;
@@ -22,10 +22,7 @@ pub(crate) fn run(args: &TestConnectionArgs, global: &GlobalArgs) -> Result<Exit
     if !json && !global.quiet {
         print_settings(&s);
     }
-    let mut cc = ClientConfig::new(s.gateway.clone(), s.credentials.clone());
-    cc.tls = s.tls.clone();
-    cc.proxy = s.proxy.clone();
-    cc.request_timeout = s.request_timeout;
+    let mut cc = s.client_config();
     // Transient failures are retried for 3 × the request timeout (5 s to 60 s).
     cc.auth_deadline =
         (s.request_timeout * 3).clamp(Duration::from_secs(5), Duration::from_secs(60));
