@@ -367,6 +367,15 @@ fn classify(
                 "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
             ),
         },
+        // With TLS 1.3 the server judges the client certificate after the client has finished
+        // its handshake, so a rejection can surface as the pooled connection being closed before
+        // the request ("connection was not ready"), with no I/O error at all.
+        None if tls => EngineError::Tls {
+            url,
+            detail: format!(
+                "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
+            ),
+        },
         Some(ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset) if path.is_none() && !tls => {
             EngineError::Unreachable {
                 url,
