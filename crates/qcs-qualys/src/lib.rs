@@ -10,9 +10,11 @@
 //! - [`clock`]: time and sleeping behind a trait, so tests can drive an emulator's clock;
 //! - [`client`]: [`QualysClient`], the authenticated, retrying CS API calls;
 //! - [`wait`]: waiting for an image's scan result, one or many images at once;
+//! - [`batch`]: one list call for many images while they wait for their scans (opt-in);
 //! - [`error`]: [`QualysError`], each failure with its exit code and a hint.
 
 pub mod auth;
+pub mod batch;
 pub mod client;
 pub mod clock;
 pub mod error;

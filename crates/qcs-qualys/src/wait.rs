@@ -55,6 +55,10 @@ pub struct WaitOptions {
     pub concurrency: usize,
     /// Clock-skew allowance added to the `lastScanned` window.
     pub skew: Duration,
+    /// Images per list call while waiting for their scans (`(sha:a or sha:b …) and
+    /// lastScanned:[…]`; see [`crate::batch`]). 1 (the default): one list call per image, as
+    /// the original does.
+    pub batch: usize,
 }
 
 impl Default for WaitOptions {
@@ -64,6 +68,7 @@ impl Default for WaitOptions {
             interval: Interval::default(),
             concurrency: 8,
             skew: Duration::from_secs(5),
+            batch: 1,
         }
     }
 }
@@ -135,13 +140,13 @@ pub struct ScanResult {
 /// Receives state changes.
 pub type Callback = Arc<dyn Fn(&WaitEvent) + Send + Sync>;
 
-struct Pacer {
+pub(crate) struct Pacer {
     interval: Interval,
     next: Duration,
 }
 
 impl Pacer {
-    fn new(interval: Interval) -> Self {
+    pub(crate) fn new(interval: Interval) -> Self {
         let next = match interval {
             Interval::Adaptive { first, .. } => first,
             Interval::Fixed(d) => d,
@@ -149,7 +154,7 @@ impl Pacer {
         Pacer { interval, next }
     }
 
-    fn step(&mut self) -> Duration {
+    pub(crate) fn step(&mut self) -> Duration {
         let now = self.next;
         if let Interval::Adaptive { max, factor, .. } = self.interval {
             self.next = now.mul_f64(factor.max(1.0)).min(max);
@@ -157,7 +162,7 @@ impl Pacer {
         now
     }
 
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         *self = Pacer::new(self.interval);
     }
 }
@@ -172,6 +177,17 @@ pub fn scan_filter(
     let window = clock::since(now, tagged_at) + skew;
     let secs = window.as_secs() + u64::from(window.subsec_nanos() > 0);
     format!("sha:{sha} and lastScanned:[now-{}s ... now]", secs.max(1))
+}
+
+/// Where a wait starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// Poll the list for the scan.
+    List,
+    /// The batched list saw the scan: go to the details.
+    Scanned,
+    /// The batched list reached the deadline without seeing the scan.
+    TimedOut,
 }
 
 struct Tracker<'a> {
@@ -227,14 +243,39 @@ impl QualysClient {
         let start = self.inner.clock.now();
         let sem = Arc::new(Semaphore::new(options.concurrency.max(1)));
         let mut set = tokio::task::JoinSet::new();
+        let mut signals = Vec::new();
+        let batched = options.batch > 1 && requests.len() > 1;
         for (i, req) in requests.iter().cloned().enumerate() {
             let client = self.clone();
             let sem = sem.clone();
             let cb = on_event.clone();
             let opts = *options;
+            let (tx, mut rx) = tokio::sync::watch::channel(crate::batch::Signal::Pending);
+            signals.push(tx);
             set.spawn(async move {
-                let r = client.wait_one(&req, &opts, start, &sem, &cb).await;
+                let from = if batched {
+                    match crate::batch::wait_signal(&mut rx).await {
+                        crate::batch::Signal::Scanned => Start::Scanned,
+                        crate::batch::Signal::TimedOut => Start::TimedOut,
+                        crate::batch::Signal::Pending | crate::batch::Signal::Alone => Start::List,
+                    }
+                } else {
+                    Start::List
+                };
+                let r = client.wait_from(&req, &opts, start, &sem, &cb, from).await;
                 (i, r)
+            });
+        }
+        if batched {
+            let client = self.clone();
+            let reqs = requests.clone();
+            let opts = *options;
+            let cb = on_event.clone();
+            let sem = sem.clone();
+            set.spawn(async move {
+                crate::batch::list_in_batches(&client, &reqs, &opts, start, &sem, &cb, signals)
+                    .await;
+                (usize::MAX, Err(QualysError::ClientSetup(String::new())))
             });
         }
         let mut results: Vec<Option<Result<ScanResult, QualysError>>> =
@@ -269,11 +310,24 @@ impl QualysClient {
         sem: &Semaphore,
         on_event: &Callback,
     ) -> Result<ScanResult, QualysError> {
+        self.wait_from(req, opts, start, sem, on_event, Start::List)
+            .await
+    }
+
+    async fn wait_from(
+        &self,
+        req: &WaitRequest,
+        opts: &WaitOptions,
+        start: jiff::Timestamp,
+        sem: &Semaphore,
+        on_event: &Callback,
+        from: Start,
+    ) -> Result<ScanResult, QualysError> {
         let clock = self.inner.clock.clone();
         let deadline = clock::add(start, opts.timeout);
         let mut pacer = Pacer::new(opts.interval);
         let mut calls: u32 = 0;
-        let mut scanned = false;
+        let mut scanned = from == Start::Scanned;
         let mut last_bad: Option<String>;
         let retried = AtomicBool::new(false);
         let mut tracker = Tracker {
@@ -283,6 +337,15 @@ impl QualysClient {
             clock: &*clock,
             on_event,
         };
+        if from == Start::TimedOut {
+            let err = QualysError::Timeout {
+                sha: req.sha.clone(),
+                waited: clock::since(clock.now(), start),
+                last_state: WaitState::NotScanned.to_string(),
+            };
+            tracker.set(WaitState::Failed(err.to_string()), calls, &mut pacer);
+            return Err(err);
+        }
         loop {
             let answer = {
                 let _permit = sem.acquire().await;

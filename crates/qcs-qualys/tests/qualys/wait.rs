@@ -221,3 +221,103 @@ async fn connections_are_reused() {
     assert!(calls > 20, "{calls}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "{calls} calls");
 }
+
+#[tokio::test]
+async fn batched_list_calls_serve_many_images() {
+    let mut list_calls = Vec::new();
+    for batch in [5] {
+        let emu = emulator().await;
+        let shas: Vec<String> = (0..12)
+            .map(|i| seed(&emu, 500 + i, 20 + 7 * i, 5))
+            .collect();
+        let opts = WaitOptions {
+            batch,
+            ..WaitOptions::default()
+        };
+        let (cb, events) = recorder();
+        let reqs: Vec<WaitRequest> = shas.iter().map(|s| request(&emu, s)).collect();
+        let results = client(&emu).wait_for_scans(reqs, &opts, cb).await;
+        for ((req, r), sha) in results.iter().zip(&shas) {
+            assert_eq!(&req.sha, sha);
+            assert_eq!(&r.as_ref().unwrap().sha, sha);
+        }
+        let events = events.lock().unwrap();
+        for sha in &shas {
+            let states: Vec<&WaitState> = events
+                .iter()
+                .filter(|e| &e.sha == sha)
+                .map(|e| &e.state)
+                .collect();
+            assert_eq!(states.first(), Some(&&WaitState::NotScanned), "{states:?}");
+            assert_eq!(states.last(), Some(&&WaitState::Done), "{states:?}");
+        }
+        list_calls.push(count(&emu, "images"));
+    }
+    // About 15 rounds (1 s growing to 10 s over ~100 s) of at most 3 groups: fewer than 4 list
+    // calls per image, where one call per image and round would need about 15 each.
+    assert!(list_calls[0] < 12 * 4, "list calls: {list_calls:?}");
+}
+
+#[tokio::test]
+async fn batching_falls_back_to_one_call_per_image_on_a_400() {
+    let emu = emulator().await;
+    let shas: Vec<String> = (0..4).map(|i| seed(&emu, 600 + i, 5 * i, 2)).collect();
+    emu.control()
+        .inject(crate::common::fault(
+            "images",
+            qcs_emulator::FaultAction::Status {
+                status: 400,
+                message: Some("unsupported QQL".into()),
+                retry_after_secs: None,
+            },
+            Some(1),
+        ))
+        .unwrap();
+    let opts = WaitOptions {
+        batch: 10,
+        ..WaitOptions::default()
+    };
+    let (cb, _) = recorder();
+    let reqs: Vec<WaitRequest> = shas.iter().map(|s| request(&emu, s)).collect();
+    let results = client(&emu).wait_for_scans(reqs, &opts, cb).await;
+    assert!(results.iter().all(|(_, r)| r.is_ok()));
+}
+
+#[tokio::test]
+async fn batched_waits_time_out_with_exit_5() {
+    let emu = emulator().await;
+    let mut shas = vec![seed(&emu, 700, 3, 2)];
+    for i in 0..2 {
+        let (sha, _) = emu
+            .control()
+            .seed_image(SeedRequest {
+                generate: Some(qcs_emulator::ReportSpec {
+                    seed: 701 + i,
+                    vulnerabilities: 1,
+                    packages: 2,
+                    ..Default::default()
+                }),
+                timing: LifecycleRequest {
+                    never_scanned: true,
+                    ..LifecycleRequest::default()
+                },
+                ..SeedRequest::default()
+            })
+            .unwrap();
+        shas.push(sha);
+    }
+    let opts = WaitOptions {
+        batch: 3,
+        timeout: Duration::from_secs(60),
+        ..WaitOptions::default()
+    };
+    let (cb, _) = recorder();
+    let reqs: Vec<WaitRequest> = shas.iter().map(|s| request(&emu, s)).collect();
+    let results = client(&emu).wait_for_scans(reqs, &opts, cb).await;
+    assert!(results[0].1.is_ok());
+    for (_, r) in &results[1..] {
+        let e = r.as_ref().unwrap_err();
+        assert!(matches!(e, QualysError::Timeout { .. }), "{e}");
+        assert_eq!(e.exit_code(), ExitCode::NoResult);
+    }
+}
