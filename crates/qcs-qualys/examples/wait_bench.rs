@@ -6,6 +6,10 @@
 //! the image is listed).
 //!
 //! `cargo run --release -p qcs-qualys --example wait_bench -- [IMAGES] [SEED]`
+//!
+//! With `--real IMAGES`, all images are waited on at once in real time (the emulator on wall
+//! time, default pace 20 requests/s, concurrency 8), one list call per image and batched by 20:
+//! this takes a few minutes.
 
 #![allow(
     clippy::unwrap_used,
@@ -59,6 +63,10 @@ fn summary(name: &str, mut delays: Vec<f64>, calls: &[u32]) {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--real") {
+        real_time(args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100)).await;
+        return;
+    }
     let images: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(42);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -183,5 +191,95 @@ async fn main() {
             calls.push(r.calls);
         }
         summary(name, delays, &calls);
+    }
+}
+
+/// All images at once, in real time.
+async fn real_time(images: usize) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let timings: Vec<(u64, u64)> = (0..images)
+        .map(|_| (rng.random_range(10..=120), rng.random_range(5..=60)))
+        .collect();
+    println!(
+        "{images} images at once, real time, upload 10-120 s after tagging, processing 5-60 s\n"
+    );
+    println!(
+        "| strategy | delay p50 (s) | delay p95 (s) | delay max (s) | API calls per image (mean) | max (own calls) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, batch) in [
+        ("qcs adaptive, one list call per image", 1),
+        ("qcs adaptive, batched list (20 per call)", 20),
+    ] {
+        let emu = qcs_emulator::start(EmulatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let mut reqs = Vec::new();
+        for (i, &(up, proc_)) in timings.iter().enumerate() {
+            let (sha, _) = emu
+                .control()
+                .seed_image(SeedRequest {
+                    generate: Some(ReportSpec {
+                        seed: i as u64 + 1,
+                        vulnerabilities: 3,
+                        packages: 5,
+                        ..ReportSpec::default()
+                    }),
+                    timing: LifecycleRequest {
+                        upload_in_secs: up,
+                        processing_secs: proc_,
+                        ..LifecycleRequest::default()
+                    },
+                    ..SeedRequest::default()
+                })
+                .unwrap();
+            reqs.push(WaitRequest {
+                sha,
+                tagged_at: jiff::Timestamp::now(),
+            });
+        }
+        let cfg = ClientConfig::new(
+            Gateway::explicit(&emu.base_url()).unwrap(),
+            Credentials::Basic {
+                username: "qcs-demo".into(),
+                password: secret("qcs-demo"),
+            },
+        );
+        let client = QualysClient::new(cfg).unwrap();
+        let opts = WaitOptions {
+            timeout: Duration::from_secs(900),
+            batch,
+            ..WaitOptions::default()
+        };
+        let results = client
+            .wait_for_scans(reqs, &opts, Arc::new(|_: &qcs_qualys::WaitEvent| {}))
+            .await;
+        let mut delays = Vec::new();
+        let mut own = Vec::new();
+        for ((_, r), &(up, proc_)) in results.iter().zip(&timings) {
+            let r = r.as_ref().unwrap();
+            delays.push(r.waited.as_secs_f64() - (up + proc_) as f64);
+            own.push(r.calls);
+        }
+        let log = emu.control().requests();
+        let csapi: u64 = log
+            .counts
+            .iter()
+            .filter(|(k, _)| k.starts_with("images"))
+            .map(|(_, v)| *v)
+            .sum();
+        delays.sort_by(f64::total_cmp);
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {:.1} | {} |",
+            percentile(&delays, 0.5),
+            percentile(&delays, 0.95),
+            delays.last().copied().unwrap_or(0.0),
+            csapi as f64 / images as f64,
+            own.iter().max().copied().unwrap_or(0),
+        );
+        emu.shutdown().await;
     }
 }
