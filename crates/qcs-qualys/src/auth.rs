@@ -1,6 +1,6 @@
 //! Authentication (`qualys-api.md` §2): basic (`POST /auth`, form) and OAuth (`POST /auth/oidc`
 //! or `/auth/oauth`, `clientId`/`clientSecret` headers); both answer a raw JWT with 200 or 201.
-//! [`TokenCache`] keeps one token for every request and image, refreshes it before it expires,
+//! A token cache keeps one token for every request and image, refreshes it before it expires,
 //! and replaces it when the gateway says it expired.
 
 use std::sync::atomic::{AtomicU64, Ordering};
