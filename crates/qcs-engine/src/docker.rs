@@ -356,26 +356,25 @@ fn classify(
             path: shown_path(),
             url,
         },
+        // With TLS 1.3 the server judges the client certificate after the client has finished
+        // its handshake, so a rejection can also surface as the pooled connection being closed
+        // before the request ("connection was not ready"), with no I/O error at all (`None`).
         Some(
             ErrorKind::UnexpectedEof
             | ErrorKind::ConnectionReset
             | ErrorKind::BrokenPipe
             | ErrorKind::InvalidData,
-        ) if tls => EngineError::Tls {
-            url,
-            detail: format!(
-                "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
-            ),
-        },
-        // With TLS 1.3 the server judges the client certificate after the client has finished
-        // its handshake, so a rejection can surface as the pooled connection being closed before
-        // the request ("connection was not ready"), with no I/O error at all.
-        None if tls => EngineError::Tls {
-            url,
-            detail: format!(
-                "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
-            ),
-        },
+        )
+        | None
+            if tls =>
+        {
+            EngineError::Tls {
+                url,
+                detail: format!(
+                    "the engine closed the TLS connection ({detail}); does it require a client certificate it did not accept?"
+                ),
+            }
+        }
         Some(ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset) if path.is_none() && !tls => {
             EngineError::Unreachable {
                 url,
