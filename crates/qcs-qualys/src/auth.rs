@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::client::Inner;
+use crate::client::{Inner, Screened};
 use crate::clock;
 use crate::error::QualysError;
 use crate::token::{self, Token};
-use crate::transport::{self, Failure};
+use crate::transport;
 
 /// Which OAuth endpoint a client id belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -168,23 +168,10 @@ async fn fetch(
                 ),
         };
         tracing::debug!(%endpoint, attempt, "authenticating");
-        let (failure, hint) = match req.send().await {
-            Err(e) => match transport::classify(e) {
-                Failure::Tls(reason) => {
-                    return Err(QualysError::Tls {
-                        url: inner.gateway.url.clone(),
-                        reason,
-                    });
-                }
-                Failure::ProxyAuth => return Err(inner.proxy_auth_error()),
-                Failure::Transient(reason) => (reason, None),
-            },
-            Ok(resp) => {
+        let (failure, hint) = match inner.screen(req.send().await)? {
+            Screened::Transient(reason) => (reason, None),
+            Screened::Answer(resp, hint) => {
                 let status = resp.status().as_u16();
-                if transport::is_proxy_refusal(status, resp.headers(), inner.proxy.is_some()) {
-                    return Err(inner.proxy_auth_error());
-                }
-                let hint = crate::retry::wait_hint(resp.headers());
                 match resp.text().await {
                     Err(e) => (
                         format!(

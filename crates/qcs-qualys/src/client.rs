@@ -91,7 +91,42 @@ pub(crate) struct Inner {
     proxy_auth: bool,
 }
 
+/// A sent request after [`Inner::screen`].
+pub(crate) enum Screened {
+    /// A transport failure worth retrying, described.
+    Transient(String),
+    /// An answer, with the server's wait hint (`Retry-After`, `X-RateLimit-ToWait-Sec`).
+    Answer(reqwest::Response, Option<Duration>),
+}
+
 impl Inner {
+    /// Screens a sent request, for auth and API calls alike: TLS failures and proxy refusals end
+    /// the call (no retry helps); other transport failures are transient; anything else is an
+    /// answer whose status the caller judges.
+    pub(crate) fn screen(
+        &self,
+        sent: reqwest::Result<reqwest::Response>,
+    ) -> Result<Screened, QualysError> {
+        match sent {
+            Err(e) => match transport::classify(e) {
+                Failure::Tls(reason) => Err(QualysError::Tls {
+                    url: self.gateway.url.clone(),
+                    reason,
+                }),
+                Failure::ProxyAuth => Err(self.proxy_auth_error()),
+                Failure::Transient(reason) => Ok(Screened::Transient(reason)),
+            },
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                if transport::is_proxy_refusal(status, resp.headers(), self.proxy.is_some()) {
+                    return Err(self.proxy_auth_error());
+                }
+                let hint = wait_hint(resp.headers());
+                Ok(Screened::Answer(resp, hint))
+            }
+        }
+    }
+
     pub(crate) fn proxy_auth_error(&self) -> QualysError {
         QualysError::ProxyAuth {
             proxy: self
@@ -336,23 +371,10 @@ impl QualysClient {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .send()
                 .await;
-            let (failure, hint) = match sent {
-                Err(e) => match transport::classify(e) {
-                    Failure::Tls(reason) => {
-                        return Err(QualysError::Tls {
-                            url: inner.gateway.url.clone(),
-                            reason,
-                        });
-                    }
-                    Failure::ProxyAuth => return Err(inner.proxy_auth_error()),
-                    Failure::Transient(r) => (r, None),
-                },
-                Ok(resp) => {
+            let (failure, hint) = match inner.screen(sent)? {
+                Screened::Transient(r) => (r, None),
+                Screened::Answer(resp, hint) => {
                     let status = resp.status().as_u16();
-                    if transport::is_proxy_refusal(status, resp.headers(), inner.proxy.is_some()) {
-                        return Err(inner.proxy_auth_error());
-                    }
-                    let hint = wait_hint(resp.headers());
                     let ctype = resp
                         .headers()
                         .get(reqwest::header::CONTENT_TYPE)
