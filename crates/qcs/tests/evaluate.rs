@@ -205,13 +205,24 @@ fn unusable_reports_exit_2_naming_file_and_position() {
         "no summary for unusable input"
     );
 
-    qcs()
+    // a missing file is reported together with the other unusable ones
+    let out = qcs()
         .args(["evaluate", "--report", "/nonexistent/r.json"])
+        .arg(&array)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "cannot read report `/nonexistent/r.json`",
-        ));
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("cannot read report `/nonexistent/r.json`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("array.json") && err.contains("JSON array, not an object"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -18,14 +18,10 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
     let mut reports = Vec::with_capacity(args.reports.len());
     let mut bad = Vec::new();
     for path in &args.reports {
-        let bytes = std::fs::read(path).map_err(|source| CliError::Read {
-            what: "report",
-            path: path.clone(),
-            source,
-        })?;
-        match ImageReport::from_json(&bytes) {
-            Ok(r) => reports.push((path.display().to_string(), r)),
-            Err(e) => bad.push(format!("report `{}`: {e}", path.display())),
+        match std::fs::read(path).map(|bytes| ImageReport::from_json(&bytes)) {
+            Ok(Ok(r)) => reports.push((path.display().to_string(), r)),
+            Ok(Err(e)) => bad.push(format!("report `{}`: {e}", path.display())),
+            Err(e) => bad.push(format!("cannot read report `{}`: {e}", path.display())),
         }
     }
     if !bad.is_empty() {
@@ -38,19 +34,23 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
 
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
     let images: Vec<ImageResult> = reports
-        .into_iter()
+        .iter()
         .map(|(input, report)| {
-            let evaluation = evaluate(&policy, &report, now);
+            let evaluation = evaluate(&policy, report, now);
             debug!(input, outcome = evaluation.outcome.as_str(), "evaluated");
-            ImageResult { input, evaluation }
+            ImageResult {
+                input: input.clone(),
+                evaluation,
+            }
         })
         .collect();
     let summary = Summary::new(env!("CARGO_PKG_VERSION"), images);
     output::write_all(&summary, &args.output, global.quiet)?;
     let code = summary.exit();
-    // The process ends right after this; freeing every finding one by one would cost more than
-    // evaluating them, so the memory is left to the operating system.
+    // The process ends right after this; freeing every report string and finding one by one
+    // would cost more than evaluating them, so the memory is left to the operating system.
     std::mem::forget(summary);
+    std::mem::forget(reports);
     Ok(if args.output.report_only {
         ExitCode::Passed
     } else {
