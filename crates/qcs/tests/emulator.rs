@@ -108,3 +108,45 @@ fn a_busy_address_is_a_clear_error_with_exit_2() {
     );
     assert!(err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn with_tls_it_prints_the_ca_certificate_clients_must_trust() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--listen", "127.0.0.1:0", "--tls"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qcs emulator starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut banner = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("utf-8 line");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    assert!(
+        banner.contains("listening on https://127.0.0.1:"),
+        "{banner}"
+    );
+    let ca = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("CA certificate:"))
+        .unwrap_or_else(|| panic!("no CA path in:\n{banner}"))
+        .trim()
+        .to_owned();
+    let pem = std::fs::read_to_string(&ca).expect("the CA file exists");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    assert_eq!(child.wait().expect("exits").code(), Some(0));
+}
