@@ -43,6 +43,13 @@ pub(crate) struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub(crate) enum Command {
+    /// Tag images for the Qualys CI/CD sensor, wait for their vulnerability reports, judge them
+    /// against the policy, write reports, and exit with the verdict (0 passed, 1 policy
+    /// violated, 2-5 tool errors).
+    Scan(ScanArgs),
+    /// The whole scan flow on the built-in emulator (Qualys API, Docker API and CI/CD sensor):
+    /// see qcs work with no Qualys account and no container engine.
+    Demo(DemoArgs),
     /// Evaluate saved image-details JSON (from the API or an earlier scan) offline.
     Evaluate(EvaluateArgs),
     /// Work with policy files.
@@ -80,6 +87,75 @@ pub(crate) struct QualysArgs {
     /// Extra trust anchors (PEM) for the Qualys API [env: QUALYS_CA_BUNDLE].
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_bundle: Option<PathBuf>,
+}
+
+/// `qcs scan`.
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Images to scan: 12- or 64-hex image ids or names (repo:tag, registry/repo:tag,
+    /// name@sha256:...). Default: --images, else the IMAGE_ID environment variable.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+    /// Images as a comma-separated list (the Jenkins plugin's imageIds); adds to IMAGE.
+    #[arg(long = "images", value_name = "IMAGE,...")]
+    pub(crate) image_list: Vec<String>,
+    /// Print the resolved settings, each with where it came from (flag, env, config,
+    /// default), secrets shown only as set; then exit without scanning.
+    #[arg(long)]
+    pub(crate) print_config: bool,
+    #[command(flatten)]
+    pub(crate) qualys: QualysArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) wait: WaitArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// Where the container engine is (`[engine]`).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Container engine")]
+pub(crate) struct EngineArgs {
+    /// Engine URL: unix:///var/run/docker.sock (default), tcp://host:2376,
+    /// containerd:///run/containerd/containerd.sock, nerdctl:///usr/local/bin/nerdctl
+    /// [env: DOCKER_HOST].
+    #[arg(long, value_name = "URL")]
+    pub(crate) engine: Option<String>,
+    /// TLS directory for a tcp:// engine: ca.pem, cert.pem, key.pem [env: DOCKER_CERT_PATH].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cert_dir: Option<PathBuf>,
+    /// containerd namespace (containerd and nerdctl engines; default k8s.io).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) namespace: Option<String>,
+    /// Do not check for the Qualys CI/CD sensor on this engine (it runs elsewhere).
+    #[arg(long)]
+    pub(crate) skip_sensor_check: bool,
+}
+
+/// How to wait for scan results (`[wait]`).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Waiting")]
+pub(crate) struct WaitArgs {
+    /// Give up waiting for an image's scan result after this long, e.g. 10m (default), 90s.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) timeout: Option<String>,
+    /// Poll interval: auto (adaptive, the default) or a fixed duration such as 30s.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) interval: Option<String>,
+    /// Images waited on at once (default 8).
+    #[arg(long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
+}
+
+/// `qcs demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Directory for the demo's report files.
+    #[arg(long, value_name = "DIR", default_value = "qcs-reports")]
+    pub(crate) output_dir: PathBuf,
 }
 
 /// `qcs test-connection`.
@@ -157,11 +233,12 @@ pub(crate) struct EvaluateArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
-    /// Directory for report files.
-    #[arg(long, value_name = "DIR", default_value = "qcs-reports")]
-    pub(crate) output_dir: PathBuf,
+    /// Directory for report files (default: [output] dir in the config, else qcs-reports).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
     /// Output format, repeatable: FORMAT or FORMAT=PATH (`-` is stdout). Formats: json
-    /// (summary.json), table (verdict table as text, stdout by default). Default: json.
+    /// (summary.json), table (verdict table as text, stdout by default). Default: [output]
+    /// formats in the config, else json.
     #[arg(long = "format", value_name = "FORMAT[=PATH]")]
     pub(crate) formats: Vec<FormatSpec>,
     /// Always exit 0 after writing reports (except for usage errors, exit 2).

@@ -58,6 +58,15 @@ pub(crate) const NO_PROXY: &str = "NO_PROXY";
 /// Lower-case form of [`NO_PROXY`].
 pub(crate) const NO_PROXY_LOWER: &str = "no_proxy";
 
+/// Images to scan when none are given on the command line (comma-separated, as the plugin).
+pub(crate) const IMAGE_ID: &str = "IMAGE_ID";
+/// The container engine URL (Docker's variable).
+pub(crate) const DOCKER_HOST: &str = qcs_engine::config::ENV_DOCKER_HOST;
+/// The engine's TLS directory: `ca.pem`, `cert.pem`, `key.pem` (Docker's variable).
+pub(crate) const DOCKER_CERT_PATH: &str = qcs_engine::config::ENV_DOCKER_CERT_PATH;
+/// Use TLS with `$HOME/.docker` when `DOCKER_CERT_PATH` is unset (Docker's variable).
+pub(crate) const DOCKER_TLS_VERIFY: &str = qcs_engine::config::ENV_DOCKER_TLS_VERIFY;
+
 /// Every variable above, for documentation tests.
 #[cfg(test)]
 pub(crate) const ALL: &[&str] = &[
@@ -89,6 +98,10 @@ pub(crate) const ALL: &[&str] = &[
     ALL_PROXY_LOWER,
     NO_PROXY,
     NO_PROXY_LOWER,
+    IMAGE_ID,
+    DOCKER_HOST,
+    DOCKER_CERT_PATH,
+    DOCKER_TLS_VERIFY,
 ];
 
 #[cfg(test)]

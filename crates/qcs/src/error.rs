@@ -38,6 +38,9 @@ pub(crate) enum CliError {
     /// The Qualys API client failed (configuration 2, API 4, no result 5).
     #[error(transparent)]
     Qualys(#[from] qcs_qualys::QualysError),
+    /// The container engine settings are unusable (exit 2) or the engine failed (exit 3).
+    #[error(transparent)]
+    Engine(#[from] qcs_engine::EngineError),
     /// An output could not be written.
     #[error("cannot write {what} to `{}`: {source}", path.display())]
     Write {
@@ -68,6 +71,7 @@ impl CliError {
             | Self::BadInputs(..)
             | Self::Write { .. } => ExitCode::Config,
             Self::Qualys(e) => e.exit_code(),
+            Self::Engine(e) => e.exit_code(),
         }
     }
 
@@ -80,6 +84,7 @@ impl CliError {
             Self::Emulator(_) => "choose another --listen address, or fix the scenario file",
             Self::Runtime(_) => "the system may be out of threads or file descriptors",
             Self::Qualys(e) => e.hint(),
+            Self::Engine(e) => e.hint(),
         }
     }
 }
@@ -89,7 +94,12 @@ pub(crate) fn print(e: &CliError) {
     if let CliError::Policy(issues, sources) = e {
         diagnostics::eprint(issues, sources);
     }
+    print_problem(&e.to_string(), e.hint());
+}
+
+/// Prints `error: <message>` and `  hint: <hint>` to stderr.
+pub(crate) fn print_problem(message: &str, hint: &str) {
     let mut err = anstream::stderr().lock();
-    let _ = writeln!(err, "{} {e}", "error:".red().bold());
-    let _ = writeln!(err, "  {} {}", "hint:".cyan().bold(), e.hint());
+    let _ = writeln!(err, "{} {message}", "error:".red().bold());
+    let _ = writeln!(err, "  {} {hint}", "hint:".cyan().bold());
 }

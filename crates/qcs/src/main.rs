@@ -7,9 +7,11 @@ mod config;
 mod diagnostics;
 mod env;
 mod error;
+mod images;
 mod logging;
 mod output;
 mod policy_input;
+mod progress;
 mod settings;
 
 use std::process::ExitCode;

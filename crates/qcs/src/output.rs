@@ -1,34 +1,29 @@
-//! Writing the requested outputs and the verdict table on stderr.
+//! Writing the requested outputs, the raw image details of each scanned image, and the verdict
+//! table on stderr.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use qcs_core::summary::Summary;
 use qcs_report::format::Destination;
-use qcs_report::{Format, FormatSpec, json, table};
+use qcs_report::{Format, json, table};
 
-use crate::cli::OutputArgs;
 use crate::error::CliError;
+use crate::settings::output::OutputSettings;
 
-/// Writes every requested format (default: `json`) and prints the verdict table on stderr
-/// unless quiet.
-pub(crate) fn write_all(summary: &Summary, args: &OutputArgs, quiet: bool) -> Result<(), CliError> {
-    let default = [FormatSpec {
-        format: Format::Json,
-        path: None,
-    }];
-    let specs: &[FormatSpec] = if args.formats.is_empty() {
-        &default
-    } else {
-        &args.formats
-    };
-    for spec in specs {
+/// Writes every requested format and prints the verdict table on stderr unless quiet.
+pub(crate) fn write_all(
+    summary: &Summary,
+    settings: &OutputSettings,
+    quiet: bool,
+) -> Result<(), CliError> {
+    for spec in &settings.formats {
         let err = |path: &Path, source| CliError::Write {
             what: spec.format.to_string(),
             path: path.to_owned(),
             source,
         };
-        match spec.destination(&args.output_dir) {
+        match spec.destination(&settings.dir) {
             Destination::Stdout => {
                 let out = std::io::stdout().lock();
                 render(summary, spec.format, out).map_err(|e| err(Path::new("-"), e))?;
@@ -52,6 +47,22 @@ pub(crate) fn write_all(summary: &Summary, args: &OutputArgs, quiet: bool) -> Re
         let _ = anstream::stderr().lock().write_all(text.as_bytes());
     }
     Ok(())
+}
+
+/// Saves an image's details as received from the API to `<dir>/images/<12-hex id>.json`;
+/// returns the path.
+pub(crate) fn save_raw(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, CliError> {
+    let short = sha.get(..12).unwrap_or(sha);
+    let images = dir.join("images");
+    let path = images.join(format!("{short}.json"));
+    let err = |source| CliError::Write {
+        what: format!("the image details of {short}"),
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&images).map_err(err)?;
+    std::fs::write(&path, bytes).map_err(err)?;
+    Ok(path)
 }
 
 /// Writes one format into `out` and flushes it.

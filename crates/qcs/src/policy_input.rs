@@ -4,24 +4,29 @@
 use qcs_core::Policy;
 use qcs_core::policy::{IssueLevel, PolicyIssue, RawPolicy, criteria, file};
 
-use crate::cli::{GlobalArgs, PolicyArgs};
-use crate::config::{self, ConfigPolicy};
+use crate::cli::PolicyArgs;
+use crate::config::{self, ConfigFile, ConfigPolicy};
 use crate::diagnostics::{self, Sources};
 use crate::error::CliError;
 
-/// Reads and validates the policy; warnings are printed, errors returned all at once.
-pub(crate) fn load(args: &PolicyArgs, global: &GlobalArgs) -> Result<Policy, CliError> {
+/// Reads and validates the policy (the config file's when `--policy` is not given); warnings
+/// are printed unless `quiet`, errors returned all at once.
+pub(crate) fn load(
+    args: &PolicyArgs,
+    file: Option<&ConfigFile>,
+    quiet: bool,
+) -> Result<Policy, CliError> {
     let mut sources = Sources::default();
     let mut raw = RawPolicy::default();
     if let Some(path) = &args.policy {
         raw = read_policy_file(path, &mut sources)?;
-    } else if let Some(cfg) = config::locate(global.config.as_deref())? {
+    } else if let Some(cfg) = file {
         match cfg.policy()? {
             ConfigPolicy::None => {}
             ConfigPolicy::Table => {
                 let name = cfg.path.display().to_string();
                 raw = file::from_toml(&name, &cfg.text, Some("policy"));
-                sources.add(name, cfg.text);
+                sources.add(name, cfg.text.clone());
             }
             ConfigPolicy::File(path) => raw = read_policy_file(&path, &mut sources)?,
         }
@@ -37,7 +42,7 @@ pub(crate) fn load(args: &PolicyArgs, global: &GlobalArgs) -> Result<Policy, Cli
                 .into_iter()
                 .filter(|i| i.level == IssueLevel::Warning)
                 .collect();
-            if !global.quiet {
+            if !quiet {
                 diagnostics::eprint(&warnings, &sources);
             }
             Ok(p)

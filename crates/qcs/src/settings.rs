@@ -2,6 +2,10 @@
 //! environment variables, then the config file, then defaults (`product.md` §2). Secrets come
 //! only from the environment or from files named by `*_FILE` variables, never from flags or
 //! the config file. [`QualysSettings::describe`] shows the result with secrets redacted.
+//! The `[engine]` and `[output]` tables have their own modules, [`engine`] and [`output`].
+
+pub(crate) mod engine;
+pub(crate) mod output;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,21 +33,27 @@ pub(crate) fn process_env(name: &str) -> Option<String> {
 pub(crate) enum Source {
     /// A command-line flag.
     Flag(&'static str),
+    /// Command-line arguments.
+    Arguments,
     /// An environment variable.
     Env(&'static str),
     /// A file named by an environment variable.
     EnvFile(&'static str),
     /// The config file.
     Config(String),
+    /// Nothing set it: the built-in default.
+    Default,
 }
 
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::Flag(n) => write!(f, "flag {n}"),
+            Source::Arguments => f.write_str("arguments"),
             Source::Env(n) => write!(f, "env {n}"),
             Source::EnvFile(n) => write!(f, "file named by {n}"),
             Source::Config(k) => write!(f, "config {k}"),
+            Source::Default => f.write_str("default"),
         }
     }
 }
@@ -55,23 +65,29 @@ pub(crate) struct QualysSettings {
     pub(crate) gateway: Gateway,
     /// Where the gateway setting came from.
     pub(crate) gateway_source: Source,
+    /// Where the auth kind came from (default: basic, or OAuth when only client credentials
+    /// are set).
+    pub(crate) auth_source: Source,
     /// Credentials (secrets inside).
     pub(crate) credentials: Credentials,
     /// Where each credential came from (name → source), for display.
     pub(crate) credential_sources: Vec<(&'static str, Source)>,
     /// Extra trust anchors.
     pub(crate) tls: TlsConfig,
+    /// Where the CA bundle setting came from.
+    pub(crate) ca_bundle_source: Source,
     /// Proxy.
     pub(crate) proxy: ProxyConfig,
     /// Where the proxy setting came from.
     pub(crate) proxy_source: Option<Source>,
     /// Per-request timeout.
     pub(crate) request_timeout: Duration,
+    /// Where the request timeout came from.
+    pub(crate) request_timeout_source: Source,
 }
 
 /// The resolved wait settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[allow(dead_code, reason = "read by `qcs scan`")]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WaitSettings {
     /// Give up after this long.
     pub(crate) timeout: Duration,
@@ -79,6 +95,29 @@ pub(crate) struct WaitSettings {
     pub(crate) interval: Interval,
     /// Images waited on at once (requests in flight).
     pub(crate) concurrency: usize,
+    /// Where timeout, interval and concurrency came from, in that order.
+    pub(crate) sources: [Source; 3],
+}
+
+impl WaitSettings {
+    /// The interval as a person writes it: `auto`, or e.g. `30s`.
+    pub(crate) fn interval_text(&self) -> String {
+        match self.interval {
+            Interval::Adaptive { .. } => "auto".to_owned(),
+            Interval::Fixed(d) => qcs_qualys::error::fmt_duration(d),
+        }
+    }
+
+    /// The options of `qcs_qualys`'s wait for these settings (its other fields at their
+    /// defaults).
+    pub(crate) fn options(&self) -> qcs_qualys::WaitOptions {
+        qcs_qualys::WaitOptions {
+            timeout: self.timeout,
+            interval: self.interval,
+            concurrency: self.concurrency,
+            ..qcs_qualys::WaitOptions::default()
+        }
+    }
 }
 
 fn config_error(file: Option<&ConfigFile>, msg: &str, hint: &'static str) -> CliError {
@@ -349,6 +388,7 @@ pub(crate) fn resolve_qualys(
     };
     let missing =
         |what: &str| CliError::Qualys(qcs_qualys::QualysError::MissingCredentials(what.to_owned()));
+    let auth_source = auth.map_or(Source::Default, |(_, src)| src);
     let (credentials, credential_sources) = if oauth {
         let (Some((id, id_src)), Some((sec, sec_src))) = (cid, csec) else {
             return Err(missing(
@@ -387,17 +427,16 @@ pub(crate) fn resolve_qualys(
         cs("ca-bundle")?,
         "[qualys] ca-bundle",
     );
-    let ca_bundle = ca.map(|(v, src)| match (&src, file) {
-        // Relative to the config file's directory.
-        (Source::Config(_), Some(f)) => f.path.parent().unwrap_or_else(|| Path::new("")).join(v),
-        _ => PathBuf::from(v),
-    });
+    let ca_bundle_source = ca.as_ref().map_or(Source::Default, |(_, src)| src.clone());
+    let ca_bundle = ca.map(|(v, src)| relative_to_config(&src, file, &v));
 
-    let request_timeout = duration_setting(
-        cs("request-timeout")?.map(|v| (v, Source::Config("[qualys] request-timeout".into()))),
-        Duration::from_secs(30),
-        "request-timeout",
-    )?;
+    let timeout_setting =
+        cs("request-timeout")?.map(|v| (v, Source::Config("[qualys] request-timeout".into())));
+    let request_timeout_source = timeout_setting
+        .as_ref()
+        .map_or(Source::Default, |(_, src)| src.clone());
+    let request_timeout =
+        duration_setting(timeout_setting, Duration::from_secs(30), "request-timeout")?;
     if request_timeout.is_zero() {
         return Err(config_error(
             file,
@@ -454,18 +493,31 @@ pub(crate) fn resolve_qualys(
     Ok(QualysSettings {
         gateway,
         gateway_source,
+        auth_source,
         credentials,
         credential_sources,
         tls: TlsConfig { ca_bundle },
+        ca_bundle_source,
         proxy,
         proxy_source,
         request_timeout,
+        request_timeout_source,
     })
+}
+
+/// A path setting: relative to the config file's directory when it came from the config file,
+/// as given otherwise.
+fn relative_to_config(src: &Source, file: Option<&ConfigFile>, value: &str) -> PathBuf {
+    match (src, file) {
+        (Source::Config(_), Some(f)) => {
+            f.path.parent().unwrap_or_else(|| Path::new("")).join(value)
+        }
+        _ => PathBuf::from(value),
+    }
 }
 
 /// Resolves the `[wait]` settings: flags (`--timeout`, `--interval`, `--concurrency` of
 /// `qcs scan`), then the config file, then 10 min, adaptive, 8.
-#[allow(dead_code, reason = "called by `qcs scan`")]
 pub(crate) fn resolve_wait(
     timeout: Option<&str>,
     interval: Option<&str>,
@@ -483,12 +535,21 @@ pub(crate) fn resolve_wait(
                 .map(|v| (v, Source::Config(format!("[wait] {key}")))),
         })
     };
-    let timeout = duration_setting(
-        flag_or_cfg(timeout, "--timeout", "timeout")?,
-        Duration::from_secs(600),
-        "wait timeout",
-    )?;
-    let interval = match flag_or_cfg(interval, "--interval", "interval")? {
+    let source_of =
+        |v: &Option<(String, Source)>| v.as_ref().map_or(Source::Default, |(_, s)| s.clone());
+    let timeout_setting = flag_or_cfg(timeout, "--timeout", "timeout")?;
+    let timeout_source = source_of(&timeout_setting);
+    let timeout = duration_setting(timeout_setting, Duration::from_secs(600), "wait timeout")?;
+    if timeout.is_zero() {
+        return Err(config_error(
+            file,
+            &format!("the wait timeout ({timeout_source}) is zero"),
+            "give e.g. 10m",
+        ));
+    }
+    let interval_setting = flag_or_cfg(interval, "--interval", "interval")?;
+    let interval_source = source_of(&interval_setting);
+    let interval = match interval_setting {
         None => Interval::default(),
         Some((v, _)) if v.eq_ignore_ascii_case("auto") => Interval::default(),
         Some(v) => {
@@ -502,6 +563,11 @@ pub(crate) fn resolve_wait(
             }
             Interval::Fixed(d)
         }
+    };
+    let concurrency_source = match (concurrency, w.get("concurrency")) {
+        (Some(_), _) => Source::Flag("--concurrency"),
+        (None, Some(_)) => Source::Config("[wait] concurrency".into()),
+        (None, None) => Source::Default,
     };
     let concurrency = match concurrency {
         Some(c) => c,
@@ -528,10 +594,38 @@ pub(crate) fn resolve_wait(
         timeout,
         interval,
         concurrency,
+        sources: [timeout_source, interval_source, concurrency_source],
     })
 }
 
 impl QualysSettings {
+    /// Settings fixed by the program rather than resolved (`qcs demo`): this gateway and these
+    /// credentials, no proxy, no extra trust anchors, the default request timeout.
+    pub(crate) fn fixed(gateway: Gateway, credentials: Credentials) -> Self {
+        let credential_sources = match &credentials {
+            Credentials::Basic { .. } => {
+                vec![("username", Source::Default), ("password", Source::Default)]
+            }
+            Credentials::OAuth { .. } => vec![
+                ("client id", Source::Default),
+                ("client secret", Source::Default),
+            ],
+        };
+        QualysSettings {
+            gateway,
+            gateway_source: Source::Default,
+            auth_source: Source::Default,
+            credentials,
+            credential_sources,
+            tls: TlsConfig::default(),
+            ca_bundle_source: Source::Default,
+            proxy: ProxyConfig::default(),
+            proxy_source: None,
+            request_timeout: Duration::from_secs(30),
+            request_timeout_source: Source::Default,
+        }
+    }
+
     /// The client configuration for these settings (wall clock, default retries and pace).
     pub(crate) fn client_config(&self) -> qcs_qualys::ClientConfig {
         let mut cc = qcs_qualys::ClientConfig::new(self.gateway.clone(), self.credentials.clone());
@@ -606,7 +700,8 @@ mod tests {
 
     use super::*;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    /// An environment of these variables only.
+    pub(super) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -614,7 +709,8 @@ mod tests {
         move |k: &str| m.get(k).cloned()
     }
 
-    fn cfg(text: &str) -> ConfigFile {
+    /// A config file `/etc/qcs/qcs.toml` holding `text`.
+    pub(super) fn cfg(text: &str) -> ConfigFile {
         ConfigFile {
             path: PathBuf::from("/etc/qcs/qcs.toml"),
             text: text.to_owned(),
@@ -722,7 +818,12 @@ mod tests {
             WaitSettings {
                 timeout: Duration::from_secs(900),
                 interval: Interval::Fixed(Duration::from_secs(30)),
-                concurrency: 3
+                concurrency: 3,
+                sources: [
+                    Source::Config("[wait] timeout".into()),
+                    Source::Config("[wait] interval".into()),
+                    Source::Config("[wait] concurrency".into()),
+                ],
             }
         );
         let w = resolve_wait(Some("90"), Some("auto"), Some(2), Some(&c)).unwrap();
@@ -730,7 +831,14 @@ mod tests {
             (w.timeout, w.interval, w.concurrency),
             (Duration::from_secs(90), Interval::default(), 2)
         );
+        assert_eq!(w.sources[0], Source::Flag("--timeout"));
         assert!(resolve_wait(Some("soon"), None, None, None).is_err());
+        assert!(resolve_wait(Some("0s"), None, None, None).is_err());
+        let d = resolve_wait(None, None, None, None).unwrap();
+        assert_eq!(
+            d.sources,
+            [Source::Default, Source::Default, Source::Default]
+        );
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
     }

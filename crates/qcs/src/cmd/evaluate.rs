@@ -12,7 +12,9 @@ use crate::output;
 
 /// Runs `qcs evaluate`.
 pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let policy = crate::policy_input::load(&args.policy, global)?;
+    let file = crate::config::locate(global.config.as_deref())?;
+    let policy = crate::policy_input::load(&args.policy, file.as_ref(), global.quiet)?;
+    let out = crate::settings::output::resolve(&args.output, file.as_ref())?;
 
     // Read every report first: unusable input is a usage error (exit 2), reported for all files.
     let mut reports = Vec::with_capacity(args.reports.len());
@@ -45,13 +47,13 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
         })
         .collect();
     let summary = Summary::new(env!("CARGO_PKG_VERSION"), images);
-    output::write_all(&summary, &args.output, global.quiet)?;
+    output::write_all(&summary, &out, global.quiet)?;
     let code = summary.exit();
     // The process ends right after this; freeing every report string and finding one by one
     // would cost more than evaluating them, so the memory is left to the operating system.
     std::mem::forget(summary);
     std::mem::forget(reports);
-    Ok(if args.output.report_only {
+    Ok(if out.report_only {
         ExitCode::Passed
     } else {
         code

@@ -1,9 +1,11 @@
 //! One module per command; [`run`] dispatches.
 
+mod demo;
 mod emulator;
 mod evaluate;
 mod platforms;
 mod policy;
+mod scan;
 mod test_connection;
 
 use qcs_core::exit::ExitCode;
@@ -14,6 +16,8 @@ use crate::error::CliError;
 /// Runs the chosen command and returns the exit code it ends with.
 pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
+        Command::Scan(args) => scan::run(&args, &cli.global),
+        Command::Demo(args) => demo::run(&args, &cli.global),
         Command::Evaluate(args) => evaluate::run(&args, &cli.global),
         Command::Policy(cmd) => policy::run(&cmd, &cli.global),
         Command::Emulator(args) => emulator::run(&args),

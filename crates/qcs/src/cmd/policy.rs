@@ -61,7 +61,7 @@ pub(crate) fn run(cmd: &PolicyCommand, global: &GlobalArgs) -> Result<ExitCode, 
 }
 
 /// What the policy does, in a few lines.
-fn describe(p: &Policy) -> String {
+pub(crate) fn describe(p: &Policy) -> String {
     let mut s = String::new();
     let levels: Vec<String> = (1..=5)
         .rev()

@@ -1,0 +1,370 @@
+//! `qcs scan`: the main job (`plugin-behaviour.md` §1). Every setting is resolved and checked
+//! first; then: connect to the container engine, check the Qualys CI/CD sensor, resolve each
+//! image (inputs naming the same image are processed once), record the tagging time, tag each
+//! image `qualys_scan_target:<sha>`, authenticate to Qualys, wait for every scan result, save
+//! each raw report, judge it against the policy, write the outputs and set the exit code.
+//!
+//! An image that cannot be resolved, tagged or waited for ends as an `error` image with the
+//! kind of failure (engine, sensor, api, timeout, config) while the others go on; a missing
+//! result is never a pass, whatever the policy (`plugin-behaviour.md` §7).
+
+mod print_config;
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use qcs_core::exit::ExitCode;
+use qcs_core::summary::{ErrorKind, Evaluation, ImageError, ImageResult, Summary};
+use qcs_core::{Policy, evaluate};
+use qcs_engine::{EngineError, UniqueImage};
+use qcs_qualys::{QualysClient, QualysError, WaitRequest};
+
+use crate::cli::{GlobalArgs, ScanArgs};
+use crate::config;
+use crate::error::CliError;
+use crate::images;
+use crate::output;
+use crate::policy_input;
+use crate::progress::{self, Progress};
+use crate::settings::engine::EngineSettings;
+use crate::settings::output::OutputSettings;
+use crate::settings::{self, QualysSettings, WaitSettings};
+
+/// Everything a scan needs, resolved and checked.
+pub(crate) struct ScanPlan {
+    /// The image inputs, in the order given.
+    pub(crate) inputs: Vec<String>,
+    /// How to reach Qualys.
+    pub(crate) qualys: QualysSettings,
+    /// The container engine.
+    pub(crate) engine: EngineSettings,
+    /// How to wait.
+    pub(crate) wait: WaitSettings,
+    /// Where reports go.
+    pub(crate) output: OutputSettings,
+    /// The policy images are judged by.
+    pub(crate) policy: Policy,
+}
+
+/// Runs `qcs scan`.
+pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let env = &settings::process_env;
+    let file = config::locate(global.config.as_deref())?;
+    let file = file.as_ref();
+    // Every setting is resolved, and every mistake found, before any engine or network I/O.
+    let inputs = images::collect(&args.images, &args.image_list, env)?;
+    let qualys = settings::resolve_qualys(&args.qualys, file, env)?;
+    let engine = settings::engine::resolve(&args.engine, file, env)?;
+    let wait = settings::resolve_wait(
+        args.wait.timeout.as_deref(),
+        args.wait.interval.as_deref(),
+        args.wait.concurrency,
+        file,
+    )?;
+    let output = settings::output::resolve(&args.output, file)?;
+    let policy = policy_input::load(&args.policy, file, global.quiet)?;
+    if args.print_config {
+        let text = print_config::render(&print_config::View {
+            global,
+            file,
+            inputs: &inputs,
+            qualys: &qualys,
+            engine: &engine,
+            wait: &wait,
+            output: &output,
+            policy_args: &args.policy,
+            policy: &policy,
+        });
+        let _ = anstream::stdout().lock().write_all(text.as_bytes());
+        return Ok(ExitCode::Passed);
+    }
+    if inputs.list.is_empty() {
+        return Err(images::none_given());
+    }
+    let plan = ScanPlan {
+        inputs: inputs.list,
+        qualys,
+        engine,
+        wait,
+        output,
+        policy,
+    };
+    let client = QualysClient::new(plan.qualys.client_config())?;
+    let ui = Progress::new(global.quiet);
+    let summary = runtime()?.block_on(execute(&plan, &client, &ui))?;
+    let code = summary.exit();
+    Ok(if plan.output.report_only && code != ExitCode::Config {
+        ExitCode::Passed
+    } else {
+        code
+    })
+}
+
+/// A runtime for one scan.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(format!("cannot start the async runtime: {e}")))
+}
+
+/// The outcome of each input so far.
+struct Verdicts {
+    inputs: Vec<String>,
+    results: Vec<Option<Evaluation>>,
+}
+
+impl Verdicts {
+    fn new(inputs: &[String]) -> Self {
+        Verdicts {
+            inputs: inputs.to_vec(),
+            results: vec![None; inputs.len()],
+        }
+    }
+
+    fn set(&mut self, input: &str, evaluation: Evaluation) {
+        if let Some(i) = self.inputs.iter().position(|x| x == input) {
+            self.results[i] = Some(evaluation);
+        }
+    }
+
+    fn fail(&mut self, input: &str, sha: Option<&str>, kind: ErrorKind, message: String) {
+        let e = Evaluation::error(sha.map(str::to_owned), ImageError { kind, message });
+        self.set(input, e);
+    }
+
+    /// Every input without an outcome yet ends with this error.
+    fn fail_rest(&mut self, kind: ErrorKind, message: &str) {
+        for r in &mut self.results {
+            if r.is_none() {
+                *r = Some(Evaluation::error(
+                    None,
+                    ImageError {
+                        kind,
+                        message: message.to_owned(),
+                    },
+                ));
+            }
+        }
+    }
+
+    fn into_summary(mut self) -> Summary {
+        self.fail_rest(
+            ErrorKind::Timeout,
+            "no result: the scan stopped before this image was judged",
+        );
+        let images = self
+            .inputs
+            .into_iter()
+            .zip(self.results)
+            .filter_map(|(input, evaluation)| {
+                evaluation.map(|evaluation| ImageResult { input, evaluation })
+            })
+            .collect();
+        Summary::new(env!("CARGO_PKG_VERSION"), images)
+    }
+}
+
+/// The kind of an engine failure: the sensor's own, or the engine's.
+fn engine_kind(e: &EngineError) -> ErrorKind {
+    match e {
+        EngineError::SensorMissing { .. }
+        | EngineError::SensorPaused { .. }
+        | EngineError::SensorNotCicd { .. } => ErrorKind::Sensor,
+        _ if e.exit_code() == ExitCode::Config => ErrorKind::Config,
+        _ => ErrorKind::Engine,
+    }
+}
+
+/// The kind of a Qualys failure, by its exit code.
+fn qualys_kind(e: &QualysError) -> ErrorKind {
+    match e.exit_code() {
+        ExitCode::Config => ErrorKind::Config,
+        ExitCode::NoResult => ErrorKind::Timeout,
+        _ => ErrorKind::Api,
+    }
+}
+
+/// How an image is named in messages: its first input (and how many others name it).
+fn label(u: &UniqueImage) -> String {
+    let first = u.inputs.first().map_or(u.sha.as_str(), String::as_str);
+    match u.inputs.len() {
+        0 | 1 => first.to_owned(),
+        n => format!("{first} (+{} more)", n - 1),
+    }
+}
+
+/// Runs the flow for a checked plan, writes the outputs, and returns the summary.
+pub(crate) async fn execute(
+    plan: &ScanPlan,
+    client: &QualysClient,
+    ui: &Arc<Progress>,
+) -> Result<Summary, CliError> {
+    let mut verdicts = Verdicts::new(&plan.inputs);
+    let (tagged, tagged_at) = engine_steps(plan, ui, &mut verdicts).await;
+    if !tagged.is_empty() {
+        qualys_steps(plan, client, ui, &tagged, tagged_at, &mut verdicts).await?;
+    }
+    ui.finish();
+    let summary = verdicts.into_summary();
+    let written: Vec<String> = plan
+        .output
+        .formats
+        .iter()
+        .filter_map(|f| match f.destination(&plan.output.dir) {
+            qcs_report::format::Destination::File(p) => Some(p.display().to_string()),
+            qcs_report::format::Destination::Stdout => None,
+        })
+        .collect();
+    if !written.is_empty() {
+        ui.step(&format!("reports: {}", written.join(", ")));
+    }
+    output::write_all(&summary, &plan.output, ui.quiet())?;
+    Ok(summary)
+}
+
+/// Engine, sensor, resolve, de-duplicate, tag. Returns the tagged images and when tagging
+/// began; every input that fails here has its error recorded.
+async fn engine_steps(
+    plan: &ScanPlan,
+    ui: &Progress,
+    verdicts: &mut Verdicts,
+) -> (Vec<UniqueImage>, jiff::Timestamp) {
+    let engine = match qcs_engine::connect(&plan.engine.config).await {
+        Ok(e) => e,
+        Err(e) => {
+            verdicts.fail_rest(engine_kind(&e), &e.to_string());
+            ui.problem(&e.to_string(), e.hint());
+            return (Vec::new(), jiff::Timestamp::now());
+        }
+    };
+    ui.step(&format!("engine: {}", engine.describe()));
+    if plan.engine.sensor_check {
+        match engine.check_sensor().await {
+            Ok(s) => ui.step(&format!(
+                "sensor: {}{} runs in CI/CD mode",
+                s.name,
+                s.version.map(|v| format!(" ({v})")).unwrap_or_default()
+            )),
+            Err(e) => {
+                verdicts.fail_rest(engine_kind(&e), &e.to_string());
+                ui.problem(&e.to_string(), e.hint());
+                return (Vec::new(), jiff::Timestamp::now());
+            }
+        }
+    } else {
+        ui.step(&format!(
+            "sensor: not checked ({})",
+            plan.engine.sensor_check_source
+        ));
+    }
+
+    let mut resolved = Vec::with_capacity(plan.inputs.len());
+    for input in &plan.inputs {
+        match engine.resolve(input).await {
+            Ok(image) => {
+                ui.step(&format!("{input}: image {}", image.short_id()));
+                resolved.push(image);
+            }
+            Err(e) => {
+                verdicts.fail(input, None, engine_kind(&e), e.to_string());
+                ui.problem(&e.to_string(), e.hint());
+            }
+        }
+    }
+    let unique = qcs_engine::dedupe(resolved);
+    for u in &unique {
+        if let [first, rest @ ..] = u.inputs.as_slice() {
+            for dup in rest {
+                ui.step(&format!(
+                    "{dup}: same image as {first} ({}); processing it once",
+                    u.sha.get(..12).unwrap_or(&u.sha)
+                ));
+            }
+        }
+    }
+
+    // Only a scan made after this moment counts as this build's.
+    let tagged_at = jiff::Timestamp::now();
+    let mut tagged = Vec::with_capacity(unique.len());
+    for u in unique {
+        match engine.tag(&u.first()).await {
+            Ok(tag) => {
+                ui.step(&format!("{}: tagged {tag}", label(&u)));
+                tagged.push(u);
+            }
+            Err(e) => {
+                for input in &u.inputs {
+                    verdicts.fail(input, Some(&u.sha), engine_kind(&e), e.to_string());
+                }
+                ui.problem(&e.to_string(), e.hint());
+            }
+        }
+    }
+    (tagged, tagged_at)
+}
+
+/// Authenticate, wait for every tagged image, save and judge each result.
+async fn qualys_steps(
+    plan: &ScanPlan,
+    client: &QualysClient,
+    ui: &Arc<Progress>,
+    tagged: &[UniqueImage],
+    tagged_at: jiff::Timestamp,
+    verdicts: &mut Verdicts,
+) -> Result<(), CliError> {
+    match client.connect().await {
+        Ok(info) => ui.step(&format!(
+            "Qualys: authenticated at {} as {} ({} auth); Container Security is enabled",
+            info.gateway, info.token.user, info.auth
+        )),
+        Err(e) => {
+            verdicts.fail_rest(qualys_kind(&e), &e.to_string());
+            ui.problem(&e.to_string(), e.hint());
+            return Ok(());
+        }
+    }
+    ui.step(&format!(
+        "waiting for {} image{} (timeout {}, interval {})",
+        tagged.len(),
+        if tagged.len() == 1 { "" } else { "s" },
+        qcs_qualys::error::fmt_duration(plan.wait.timeout),
+        plan.wait.interval_text()
+    ));
+    for u in tagged {
+        ui.track(&u.sha, &label(u));
+    }
+    let requests = tagged
+        .iter()
+        .map(|u| WaitRequest {
+            sha: u.sha.clone(),
+            tagged_at,
+        })
+        .collect();
+    let results = client
+        .wait_for_scans(requests, &plan.wait.options(), progress::callback(ui))
+        .await;
+    ui.finish();
+    let now = jiff::Timestamp::now();
+    for (request, result) in results {
+        let Some(u) = tagged.iter().find(|u| u.sha == request.sha) else {
+            continue;
+        };
+        match result {
+            Ok(scan) => {
+                output::save_raw(&plan.output.dir, &scan.sha, &scan.raw)?;
+                let evaluation = evaluate(&plan.policy, &scan.report, now);
+                for input in &u.inputs {
+                    verdicts.set(input, evaluation.clone());
+                }
+            }
+            Err(e) => {
+                for input in &u.inputs {
+                    verdicts.fail(input, Some(&u.sha), qualys_kind(&e), e.to_string());
+                }
+                ui.problem(&format!("{}: {e}", label(u)), e.hint());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The `[output]` settings: the report directory and the formats, from `--output-dir` and
+//! `--format`, then `[output] dir` and `formats` in the config file, then `qcs-reports` and
+//! `json`.
+
+use std::path::PathBuf;
+
+use qcs_report::{Format, FormatSpec};
+
+use super::{Source, config_error, config_str, relative_to_config, table};
+use crate::cli::OutputArgs;
+use crate::config::ConfigFile;
+use crate::error::CliError;
+
+/// The report directory used when nothing else is set.
+pub(crate) const DEFAULT_DIR: &str = "qcs-reports";
+
+/// Where reports go and which ones.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputSettings {
+    /// The output directory.
+    pub(crate) dir: PathBuf,
+    /// Where the directory setting came from.
+    pub(crate) dir_source: Source,
+    /// The formats to write (never empty).
+    pub(crate) formats: Vec<FormatSpec>,
+    /// Where the formats came from.
+    pub(crate) formats_source: Source,
+    /// Exit 0 whatever the verdict (except for configuration errors).
+    pub(crate) report_only: bool,
+}
+
+impl OutputSettings {
+    /// `summary.json` in `dir`, nothing else (`qcs demo`).
+    pub(crate) fn json_in(dir: PathBuf, dir_source: Source) -> Self {
+        OutputSettings {
+            dir,
+            dir_source,
+            formats: vec![FormatSpec {
+                format: Format::Json,
+                path: None,
+            }],
+            formats_source: Source::Default,
+            report_only: false,
+        }
+    }
+}
+
+/// Resolves the output settings: flags, then `[output]` in the config file, then defaults.
+pub(crate) fn resolve(
+    args: &OutputArgs,
+    file: Option<&ConfigFile>,
+) -> Result<OutputSettings, CliError> {
+    let t = table(file, "output", &["dir", "formats"])?;
+    let (dir, dir_source) = match (&args.output_dir, config_str(file, &t, "output", "dir")?) {
+        (Some(d), _) => (d.clone(), Source::Flag("--output-dir")),
+        (None, Some(d)) => {
+            let src = Source::Config("[output] dir".into());
+            (relative_to_config(&src, file, &d), src)
+        }
+        (None, None) => (PathBuf::from(DEFAULT_DIR), Source::Default),
+    };
+    let (formats, formats_source) = if args.formats.is_empty() {
+        match t.get("formats") {
+            None => (
+                vec![FormatSpec {
+                    format: Format::Json,
+                    path: None,
+                }],
+                Source::Default,
+            ),
+            Some(toml::Value::Array(items)) => {
+                let mut specs = Vec::with_capacity(items.len());
+                for item in items {
+                    let spec = item
+                        .as_str()
+                        .ok_or_else(|| format!("an entry is a {}, not a string", item.type_str()))
+                        .and_then(|v| v.parse::<FormatSpec>().map_err(|e| e.to_string()))
+                        .map_err(|e| {
+                            config_error(
+                                file,
+                                &format!("[output] formats: {e}"),
+                                "write e.g. formats = [\"json\", \"table=verdict.txt\"]",
+                            )
+                        })?;
+                    specs.push(spec);
+                }
+                if specs.is_empty() {
+                    return Err(config_error(
+                        file,
+                        "[output] formats is empty",
+                        "name at least one format, e.g. formats = [\"json\"], or remove the key",
+                    ));
+                }
+                (specs, Source::Config("[output] formats".into()))
+            }
+            Some(other) => {
+                return Err(config_error(
+                    file,
+                    &format!("[output] formats is a {}, not a list", other.type_str()),
+                    "write e.g. formats = [\"json\"]",
+                ));
+            }
+        }
+    } else {
+        (args.formats.clone(), Source::Flag("--format"))
+    };
+    Ok(OutputSettings {
+        dir,
+        dir_source,
+        formats,
+        formats_source,
+        report_only: args.report_only,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::tests::cfg;
+
+    fn args() -> OutputArgs {
+        OutputArgs {
+            output_dir: None,
+            formats: Vec::new(),
+            report_only: false,
+        }
+    }
+
+    #[test]
+    fn flags_then_config_then_defaults() {
+        let d = resolve(&args(), None).unwrap();
+        assert_eq!(d.dir, PathBuf::from("qcs-reports"));
+        assert_eq!(d.dir_source, Source::Default);
+        assert_eq!(d.formats[0].format, Format::Json);
+        let c = cfg("[output]\ndir = \"out\"\nformats = [\"json\", \"table=v.txt\"]\n");
+        let s = resolve(&args(), Some(&c)).unwrap();
+        assert_eq!(s.dir, PathBuf::from("/etc/qcs/out"));
+        assert_eq!(s.formats.len(), 2);
+        assert_eq!(s.formats_source, Source::Config("[output] formats".into()));
+        let a = OutputArgs {
+            output_dir: Some("here".into()),
+            formats: vec!["table".parse().unwrap()],
+            report_only: true,
+        };
+        let s = resolve(&a, Some(&c)).unwrap();
+        assert_eq!(
+            (s.dir, s.formats.len(), s.report_only),
+            (PathBuf::from("here"), 1, true)
+        );
+    }
+
+    #[test]
+    fn mistakes_name_the_file_and_key() {
+        for text in [
+            "[output]\nfolder = \"x\"\n",
+            "[output]\nformats = [\"pdf\"]\n",
+            "[output]\nformats = \"json\"\n",
+            "[output]\nformats = []\n",
+            "[output]\ndir = 3\n",
+        ] {
+            let e = resolve(&args(), Some(&cfg(text))).unwrap_err();
+            assert_eq!(e.exit_code(), qcs_core::exit::ExitCode::Config, "{text}");
+            assert!(e.to_string().contains("/etc/qcs/qcs.toml"), "{text}: {e}");
+        }
+    }
+}
