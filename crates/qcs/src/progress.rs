@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub(crate) struct Progress {
     mode: Mode,
     color: bool,
     images: Mutex<HashMap<String, Tracked>>,
+    /// The live lines are final: what follows is written below them.
+    settled: AtomicBool,
 }
 
 impl Progress {
@@ -49,6 +52,7 @@ impl Progress {
             mode,
             color: crate::diagnostics::stderr_color(),
             images: Mutex::new(HashMap::new()),
+            settled: AtomicBool::new(false),
         })
     }
 
@@ -58,8 +62,8 @@ impl Progress {
             let _ = anstream::stderr().lock().write_all(text.as_bytes());
         };
         match &self.mode {
-            Mode::Live(m) => m.suspend(out),
-            Mode::Lines | Mode::Quiet => out(),
+            Mode::Live(m) if !self.settled.load(Ordering::Relaxed) => m.suspend(out),
+            _ => out(),
         }
     }
 
@@ -73,23 +77,29 @@ impl Progress {
     /// A problem with what to do about it (even when quiet).
     pub(crate) fn problem(&self, message: &str, hint: &str) {
         match &self.mode {
-            Mode::Live(m) => m.suspend(|| crate::error::print_problem(message, hint)),
-            Mode::Lines | Mode::Quiet => crate::error::print_problem(message, hint),
+            Mode::Live(m) if !self.settled.load(Ordering::Relaxed) => {
+                m.suspend(|| crate::error::print_problem(message, hint));
+            }
+            _ => crate::error::print_problem(message, hint),
         }
+    }
+
+    /// The style of a live line: spinning while waiting, or final.
+    fn style(&self, final_line: bool) -> ProgressStyle {
+        let template = match (final_line, self.color) {
+            (false, true) => "{spinner:.cyan} {prefix:.bold}: {msg} {elapsed:.dim}",
+            (false, false) => "{spinner} {prefix}: {msg} {elapsed}",
+            (true, true) => "  {prefix:.bold}: {msg}",
+            (true, false) => "  {prefix}: {msg}",
+        };
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
     }
 
     /// Starts following an image's wait, shown as `label`.
     pub(crate) fn track(&self, sha: &str, label: &str) {
         let bar = match &self.mode {
             Mode::Live(m) => {
-                let template = if self.color {
-                    "{spinner:.cyan} {prefix:.bold} {wide_msg} {elapsed:>4}"
-                } else {
-                    "{spinner} {prefix} {wide_msg} {elapsed:>4}"
-                };
-                let style = ProgressStyle::with_template(template)
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
-                let bar = m.add(ProgressBar::new_spinner().with_style(style));
+                let bar = m.add(ProgressBar::new_spinner().with_style(self.style(false)));
                 bar.set_prefix(label.to_owned());
                 bar.set_message("waiting for the scan");
                 bar.enable_steady_tick(Duration::from_millis(120));
@@ -128,8 +138,10 @@ impl Progress {
         };
         match &t.bar {
             Some(bar) => match &e.state {
-                WaitState::Done => bar.finish_with_message(text),
-                WaitState::Failed(_) => bar.abandon_with_message(text),
+                WaitState::Done | WaitState::Failed(_) => {
+                    bar.set_style(self.style(true));
+                    bar.finish_with_message(text);
+                }
                 _ => bar.set_message(text),
             },
             None => {
@@ -140,15 +152,18 @@ impl Progress {
         }
     }
 
-    /// Stops every live line still running (the wait is over).
+    /// Stops every live line still running (the wait is over); what is written next goes
+    /// below them.
     pub(crate) fn finish(&self) {
         for t in self.lock().values() {
             if let Some(bar) = &t.bar {
                 if !bar.is_finished() {
+                    bar.set_style(self.style(true));
                     bar.abandon();
                 }
             }
         }
+        self.settled.store(true, Ordering::Relaxed);
     }
 
     /// Whether only errors are shown.

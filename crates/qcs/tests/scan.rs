@@ -242,6 +242,43 @@ async fn sensor_missing_paused_or_not_cicd_exits_3_before_tagging() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sensor_check_can_be_skipped() {
+    let w = World::new().await;
+    let mut c = w.scan();
+    c.args([CLEAN, "--skip-sensor-check"]);
+    let (code, _, err) = run(c).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("sensor: not checked (flag --skip-sensor-check)"),
+        "{err}"
+    );
+    assert_eq!(w.count("docker/containers/json"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_that_is_not_there_is_exit_3_for_every_image() {
+    let w = World::new().await;
+    let mut c = w.scan_without_engine();
+    c.args([
+        CLEAN,
+        VULNERABLE,
+        "--engine",
+        "unix:///nonexistent/docker.sock",
+    ]);
+    let (code, _, err) = run(c).await;
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("/nonexistent/docker.sock does not exist") && err.contains("hint:"),
+        "{err}"
+    );
+    let s = w.summary();
+    for input in [CLEAN, VULNERABLE] {
+        assert_eq!(image(&s, input)["error"]["kind"], "engine");
+    }
+    assert_eq!(w.emu.control().requests().total, 0, "Qualys not contacted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_image_is_an_engine_error_and_the_others_are_still_judged() {
     let w = World::new().await;
     let mut c = w.scan();
