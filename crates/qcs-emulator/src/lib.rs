@@ -264,6 +264,12 @@ impl Control {
         g.push(user);
     }
 
+    /// Images seeded from now on are listed with `vulnerabilities: null` even once processed,
+    /// as on a platform whose list does not fill in the counts (their details still complete).
+    pub fn set_list_without_counts(&self, on: bool) {
+        self.shared.images.set_list_without_counts(on);
+    }
+
     /// Changes the CS API rate limit.
     pub fn set_rate_limit(&self, limit: RateLimitConfig) {
         self.shared.rate.reconfigure(limit);

@@ -374,6 +374,7 @@ fn summary(doc: &Value, counts: Option<[u64; 6]>) -> Value {
 pub struct Images {
     inner: RwLock<ImagesInner>,
     hide_last_scanned: std::sync::atomic::AtomicBool,
+    list_without_counts: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -389,12 +390,26 @@ impl Images {
             .store(hide, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Whether images stored from now on are listed with `vulnerabilities: null` even once
+    /// processed (a platform whose list does not fill in the counts).
+    pub fn set_list_without_counts(&self, on: bool) {
+        self.list_without_counts
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Stores (or replaces) an image; returns its sha.
     pub fn insert(&self, doc: Value, lifecycle: Lifecycle) -> Result<String, StateError> {
         let hide = self
             .hide_last_scanned
             .load(std::sync::atomic::Ordering::SeqCst);
-        let entry = ImageEntry::with_options(doc, lifecycle, hide)?;
+        let mut entry = ImageEntry::with_options(doc, lifecycle, hide)?;
+        if self
+            .list_without_counts
+            .load(std::sync::atomic::Ordering::SeqCst)
+            && let Some(o) = entry.summary_processed.as_object_mut()
+        {
+            o.insert("vulnerabilities".into(), Value::Null);
+        }
         let sha = entry.sha.clone();
         let mut g = self
             .inner

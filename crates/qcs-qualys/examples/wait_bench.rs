@@ -8,8 +8,8 @@
 //! `cargo run --release -p qcs-qualys --example wait_bench -- [IMAGES] [SEED]`
 //!
 //! With `--real IMAGES`, all images are waited on at once in real time (the emulator on wall
-//! time, default pace 20 requests/s, concurrency 8), one list call per image and batched by 20:
-//! this takes a few minutes.
+//! time, default pace 20 requests/s, concurrency 8), with one image per list call and with the
+//! default groups of 50: this takes a few minutes.
 
 #![allow(
     clippy::unwrap_used,
@@ -48,12 +48,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx]
 }
 
-fn summary(name: &str, mut delays: Vec<f64>, calls: &[u32]) {
+fn summary(name: &str, mut delays: Vec<f64>, calls: &[f64]) {
     delays.sort_by(f64::total_cmp);
-    let mean_calls = f64::from(calls.iter().sum::<u32>()) / calls.len() as f64;
-    let max_calls = calls.iter().max().copied().unwrap_or(0);
+    let mean_calls = calls.iter().sum::<f64>() / calls.len() as f64;
+    let max_calls = calls.iter().copied().fold(0.0, f64::max);
     println!(
-        "| {name} | {:.2} | {:.2} | {:.2} | {mean_calls:.1} | {max_calls} |",
+        "| {name} | {:.2} | {:.2} | {:.2} | {mean_calls:.1} | {max_calls:.1} |",
         percentile(&delays, 0.5),
         percentile(&delays, 0.95),
         delays.last().copied().unwrap_or(0.0),
@@ -99,7 +99,7 @@ async fn main() {
     for &(up, proc_) in &timings {
         let ready = up + proc_;
         let mut t = 0;
-        let mut n = 0;
+        let mut n: u32 = 0;
         loop {
             n += 1;
             if t >= up {
@@ -111,57 +111,77 @@ async fn main() {
             t += 30;
         }
         delays.push((t - ready) as f64);
-        calls.push(n);
+        calls.push(f64::from(n));
     }
     summary("original plugin, fixed 30 s (simulated)", delays, &calls);
 
     let strategies = [
         (
-            "qcs adaptive 1 s ×1.5 → 10 s (default)",
+            "qcs default (adaptive 1 s ×1.5, cap 10 s)",
             Interval::default(),
-        ),
-        (
-            "qcs adaptive 1 s ×1.5 → 5 s",
-            Interval::Adaptive {
-                first: Duration::from_secs(1),
-                max: Duration::from_secs(5),
-                factor: 1.5,
-            },
-        ),
-        (
-            "qcs adaptive 1 s ×1.5 → 2 s",
-            Interval::Adaptive {
-                first: Duration::from_secs(1),
-                max: Duration::from_secs(2),
-                factor: 1.5,
-            },
         ),
         ("qcs fixed 30 s", Interval::Fixed(Duration::from_secs(30))),
     ];
     for (name, interval) in strategies {
-        let mut cfg = ClientConfig::new(
-            Gateway::explicit(&emu.base_url()).unwrap(),
-            Credentials::Basic {
-                username: "qcs-demo".into(),
-                password: secret("qcs-demo"),
-            },
-        );
-        cfg.clock = Arc::new(EmuClock(emu.control().clone()));
-        cfg.rate = qcs_qualys::RateLimit { per_second: 1e6 };
-        let client = QualysClient::new(cfg).unwrap();
-        let opts = WaitOptions {
-            timeout: Duration::from_secs(900),
-            interval,
-            ..WaitOptions::default()
-        };
-        let mut delays = Vec::new();
-        let mut calls = Vec::new();
-        for (i, &(up, proc_)) in timings.iter().enumerate() {
+        for wave in [1, 5, 15, 25, 50, 100, 200] {
+            if matches!(interval, Interval::Fixed(_)) && wave > 1 {
+                continue;
+            }
+            let (delays, calls) = run_waves(&emu, &timings, wave, interval).await;
+            summary(&format!("{name}, {wave} image(s) at once"), delays, &calls);
+        }
+    }
+}
+
+/// Waits for `timings.len()` images in waves of `wave` images tagged together; per image the
+/// delay (s) and its share of the API calls (list + details calls of its wave / wave size).
+async fn run_waves(
+    emu: &qcs_emulator::RunningEmulator,
+    timings: &[(u64, u64)],
+    wave: usize,
+    interval: Interval,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut cfg = ClientConfig::new(
+        Gateway::explicit(&emu.base_url()).unwrap(),
+        Credentials::Basic {
+            username: "qcs-demo".into(),
+            password: secret("qcs-demo"),
+        },
+    );
+    cfg.clock = Arc::new(EmuClock(emu.control().clone()));
+    cfg.rate = qcs_qualys::RateLimit { per_second: 1e6 };
+    let client = QualysClient::new(cfg).unwrap();
+    let opts = WaitOptions {
+        timeout: Duration::from_secs(900),
+        interval,
+        ..WaitOptions::default()
+    };
+    let api_calls = || {
+        let log = emu.control().requests();
+        ["images", "images/{id}"]
+            .iter()
+            .map(|k| log.counts.get(*k).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let mut delays = Vec::new();
+    let mut calls = Vec::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(wave as u64);
+    for (w, chunk) in timings.chunks(wave).enumerate() {
+        let mut reqs = Vec::new();
+        let mut ready_ms = Vec::new();
+        // Each image tagged at a random point of the second before the wait starts (latest
+        // last), so that results land at random points between the rounds.
+        let mut early: Vec<u64> = chunk.iter().map(|_| rng.random_range(0..1000)).collect();
+        early.sort_unstable_by(|a, b| b.cmp(a));
+        let mut previous = 1000;
+        for (i, (&(up, proc_), &e)) in chunk.iter().zip(&early).enumerate() {
+            emu.control().advance(Duration::from_millis(previous - e));
+            previous = e;
             let (sha, _) = emu
                 .control()
                 .seed_image(SeedRequest {
                     generate: Some(ReportSpec {
-                        seed: i as u64 + 1,
+                        seed: (w * wave + i) as u64 + 1,
                         vulnerabilities: 3,
                         packages: 5,
                         ..ReportSpec::default()
@@ -174,24 +194,26 @@ async fn main() {
                     ..SeedRequest::default()
                 })
                 .unwrap();
-            let tagged = EmuClock(emu.control().clone()).now();
-            let ready_ms = emu.control().now_ms() + (up + proc_) * 1000;
-            let r = client
-                .wait_for_scan(
-                    &WaitRequest {
-                        sha,
-                        tagged_at: tagged,
-                    },
-                    &opts,
-                    Arc::new(|_: &qcs_qualys::WaitEvent| {}),
-                )
-                .await
-                .unwrap();
-            delays.push((emu.control().now_ms().saturating_sub(ready_ms)) as f64 / 1000.0);
-            calls.push(r.calls);
+            ready_ms.push(emu.control().now_ms() + (up + proc_) * 1000);
+            reqs.push(WaitRequest {
+                sha,
+                tagged_at: EmuClock(emu.control().clone()).now(),
+            });
         }
-        summary(name, delays, &calls);
+        let before = api_calls();
+        let start_ms = emu.control().now_ms();
+        let results = client
+            .wait_for_scans(reqs, &opts, Arc::new(|_: &qcs_qualys::WaitEvent| {}))
+            .await;
+        let share = (api_calls() - before) as f64 / chunk.len() as f64;
+        for ((_, r), ready) in results.iter().zip(ready_ms) {
+            let r = r.as_ref().unwrap();
+            let got = start_ms as f64 + r.waited.as_secs_f64() * 1000.0;
+            delays.push((got - ready as f64) / 1000.0);
+            calls.push(share);
+        }
     }
+    (delays, calls)
 }
 
 /// All images at once, in real time.
@@ -208,8 +230,8 @@ async fn real_time(images: usize) {
     );
     println!("|---|---|---|---|---|---|");
     for (name, batch) in [
-        ("qcs adaptive, one list call per image", 1),
-        ("qcs adaptive, batched list (20 per call)", 20),
+        ("qcs, one image per list call (`batch` 1)", 1),
+        ("qcs default (up to 50 images per list call)", 50),
     ] {
         let emu = qcs_emulator::start(EmulatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),

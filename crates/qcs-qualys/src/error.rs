@@ -7,7 +7,7 @@ use std::time::Duration;
 use qcs_core::exit::ExitCode;
 
 /// A failure of the Qualys API client.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QualysError {
     /// The platform code is not one of the known platforms.
     #[error("unknown Qualys platform `{0}`")]

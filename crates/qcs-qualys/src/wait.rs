@@ -1,9 +1,13 @@
-//! Waiting for a scan result (`plugin-behaviour.md` §1 step 7, `qualys-api.md` §3–§4):
-//! poll `GET /csapi/v1.3/images?filter=sha:<sha> and lastScanned:[now-Ns ... now]` until a scan
-//! made after tagging shows (204 = not yet), then `GET /csapi/v1.3/images/<sha>` until
-//! `vulnerabilities` is an array (`null` = processing). The interval starts short and grows to
-//! a cap (or is fixed); many images are waited on at once with a bound on requests in flight,
-//! one shared token and one shared rate limiter; each state change goes to a callback.
+//! Waiting for scan results (`plugin-behaviour.md` §1 step 7, `qualys-api.md` §3–§4), in
+//! rounds: each round asks the list about every waiting image
+//! (`sha:<sha> and lastScanned:[now-Ns ... now]`, or one call for a group of images, see
+//! [`crate::batch`]): absent = not scanned since tagging, listed with `vulnerabilities: null` =
+//! processing, listed with counts = processed; a processed image's details
+//! (`GET /csapi/v1.3/images/<sha>`) are fetched in the same round. Between rounds the interval
+//! starts short and grows to a cap (or is fixed); the cap shrinks as more images share each
+//! list call, so that no image costs more calls than the original's fixed 30 s schedule. All
+//! calls share one token and one rate limiter, with a bound on calls in flight; each state
+//! change goes to a callback.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,22 +17,29 @@ use bytes::Bytes;
 use qcs_core::report::{ImageReport, Vulnerabilities};
 use tokio::sync::Semaphore;
 
-use crate::client::QualysClient;
+use crate::batch::{self, Seen};
+use crate::client::{Answer, QualysClient};
 use crate::clock;
 use crate::error::QualysError;
+
+/// The original polls each image every 30 s (`plugin-behaviour.md` §1 step 7): the call budget
+/// of an adaptive wait earns one call per image per this long (see `Run::pause`).
+pub const CALL_BUDGET: Duration = Duration::from_secs(30);
+
+/// An image listed as processing also gets a details call this often, in case the platform's
+/// list never fills in its counts (the list shape is not confirmed for every platform).
+pub const PROCESSING_DETAILS_EVERY: Duration = Duration::from_secs(30);
 
 /// How often to poll.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Interval {
-    /// Short first checks, growing by `factor` up to `max`; back to `first` when the state
-    /// changes (a processing image is usually done soon).
+    /// As often as the call budget affords (see [`CALL_BUDGET`]), never more often than every
+    /// `first`, never less often than every `max`.
     Adaptive {
-        /// The first interval.
+        /// The shortest pause between rounds.
         first: Duration,
-        /// The cap.
+        /// The longest pause between rounds.
         max: Duration,
-        /// Growth per poll (≥ 1).
-        factor: f64,
     },
     /// Always this interval.
     Fixed(Duration),
@@ -39,7 +50,6 @@ impl Default for Interval {
         Interval::Adaptive {
             first: Duration::from_secs(1),
             max: Duration::from_secs(10),
-            factor: 1.5,
         }
     }
 }
@@ -55,9 +65,9 @@ pub struct WaitOptions {
     pub concurrency: usize,
     /// Clock-skew allowance added to the `lastScanned` window.
     pub skew: Duration,
-    /// Images per list call while waiting for their scans (`(sha:a or sha:b …) and
-    /// lastScanned:[…]`; see [`crate::batch`]). 1 (the default): one list call per image, as
-    /// the original does.
+    /// Images per list call (`(sha:a or sha:b …) and lastScanned:[…]`; see [`crate::batch`]).
+    /// 1: one list call per image, as the original does. A gateway that refuses a group (HTTP
+    /// 400) gets one image per call from then on; a 414 (URI too long) halves the group.
     pub batch: usize,
 }
 
@@ -68,7 +78,7 @@ impl Default for WaitOptions {
             interval: Interval::default(),
             concurrency: 8,
             skew: Duration::from_secs(5),
-            batch: 1,
+            batch: 50,
         }
     }
 }
@@ -131,7 +141,8 @@ pub struct ScanResult {
     pub report: ImageReport,
     /// The details answer as received, for saving.
     pub raw: Bytes,
-    /// API calls made for this image.
+    /// API calls that asked about this image (a list call about a group counts for each image
+    /// in it).
     pub calls: u32,
     /// From the start of the wait to the result.
     pub waited: Duration,
@@ -139,33 +150,6 @@ pub struct ScanResult {
 
 /// Receives state changes.
 pub type Callback = Arc<dyn Fn(&WaitEvent) + Send + Sync>;
-
-pub(crate) struct Pacer {
-    interval: Interval,
-    next: Duration,
-}
-
-impl Pacer {
-    pub(crate) fn new(interval: Interval) -> Self {
-        let next = match interval {
-            Interval::Adaptive { first, .. } => first,
-            Interval::Fixed(d) => d,
-        };
-        Pacer { interval, next }
-    }
-
-    pub(crate) fn step(&mut self) -> Duration {
-        let now = self.next;
-        if let Interval::Adaptive { max, factor, .. } = self.interval {
-            self.next = now.mul_f64(factor.max(1.0)).min(max);
-        }
-        now
-    }
-
-    pub(crate) fn reset(&mut self) {
-        *self = Pacer::new(self.interval);
-    }
-}
 
 /// The list filter for a scan after `tagged_at`.
 pub fn scan_filter(
@@ -179,42 +163,489 @@ pub fn scan_filter(
     format!("sha:{sha} and lastScanned:[now-{}s ... now]", secs.max(1))
 }
 
-/// Where a wait starts.
+/// Where one image's wait stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Start {
-    /// Poll the list for the scan.
-    List,
-    /// The batched list saw the scan: go to the details.
-    Scanned,
-    /// The batched list reached the deadline without seeing the scan.
-    TimedOut,
+enum Phase {
+    /// Not listed since tagging: ask the list.
+    Unscanned,
+    /// Listed, `vulnerabilities: null`: ask the list (and now and then the details).
+    Processing,
+    /// Listed as processed (or the list does not tell): ask the details.
+    Details,
+    /// Result or error in hand.
+    Finished,
 }
 
-struct Tracker<'a> {
-    sha: &'a str,
+struct Slot {
+    req: WaitRequest,
+    phase: Phase,
+    calls: u32,
     state: Option<WaitState>,
-    start: jiff::Timestamp,
-    clock: &'a dyn clock::Clock,
-    on_event: &'a Callback,
+    /// For a processing image: when its next details call is due.
+    details_due: Option<jiff::Timestamp>,
+    /// The last unusable details answer, for the error at the deadline.
+    last_bad: Option<String>,
+    outcome: Option<Result<ScanResult, QualysError>>,
 }
 
-impl Tracker<'_> {
-    /// Records a state; a change is logged, reported, and resets an adaptive interval.
-    fn set(&mut self, s: WaitState, calls: u32, pacer: &mut Pacer) {
-        if self.state.as_ref() == Some(&s) {
+/// One call of a round and the images it is about.
+enum Call {
+    List(Vec<usize>),
+    Details(usize),
+}
+
+/// A finished call: which, its answer, and whether it was retried on the way.
+type Done = (usize, Result<Answer, QualysError>, bool);
+
+/// The call budget of a wait: each image earns what the original would spend on it (a list
+/// call when the wait starts, its details call, and a list call per [`CALL_BUDGET`] of
+/// waiting); a round may start once the budget covers its calls. Images asked about in one
+/// list call share it, so a group earns more than it spends and polls faster.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// Calls made so far (a group call once).
+    spent: u32,
+    /// What the images already finished earned.
+    earned_by_finished: u64,
+    /// Images still waiting (each earning).
+    waiting: usize,
+    /// Time since the wait started.
+    waited: Duration,
+}
+
+impl Budget {
+    /// What one image earns by waiting `waited`: the original's calls by then (list calls at
+    /// 0, 30 s, 60 s … and the details call).
+    fn earned(waited: Duration) -> u64 {
+        2 + waited.as_secs() / CALL_BUDGET.as_secs()
+    }
+
+    /// How long until the budget covers `next` more calls (zero when it already does).
+    fn affords(&self, next: usize) -> Duration {
+        let waiting = self.waiting.max(1) as u64;
+        let need = u64::from(self.spent) + next as u64;
+        let have = self.earned_by_finished + waiting * Self::earned(self.waited);
+        if need <= have {
+            return Duration::ZERO;
+        }
+        // Each CALL_BUDGET boundary earns one call per waiting image.
+        let periods = (need - have).div_ceil(waiting);
+        let boundary =
+            (self.waited.as_secs() / CALL_BUDGET.as_secs() + periods) * CALL_BUDGET.as_secs();
+        Duration::from_secs(boundary).saturating_sub(self.waited)
+    }
+}
+
+/// One wait over many images.
+struct Run {
+    client: QualysClient,
+    clock: Arc<dyn clock::Clock>,
+    opts: WaitOptions,
+    start: jiff::Timestamp,
+    deadline: jiff::Timestamp,
+    on_event: Callback,
+    sem: Arc<Semaphore>,
+    slots: Vec<Slot>,
+    batch: usize,
+    /// API calls made (a group call once).
+    spent: u32,
+    /// The call budget earned by the images already finished.
+    earned: u64,
+}
+
+impl Run {
+    fn new(
+        client: &QualysClient,
+        requests: Vec<WaitRequest>,
+        opts: &WaitOptions,
+        cb: Callback,
+    ) -> Self {
+        let clock = client.clock().clone();
+        let start = clock.now();
+        Run {
+            client: client.clone(),
+            deadline: clock::add(start, opts.timeout),
+            clock,
+            opts: *opts,
+            start,
+            on_event: cb,
+            sem: Arc::new(Semaphore::new(opts.concurrency.max(1))),
+            slots: requests
+                .into_iter()
+                .map(|req| Slot {
+                    req,
+                    phase: Phase::Unscanned,
+                    calls: 0,
+                    state: None,
+                    details_due: None,
+                    last_bad: None,
+                    outcome: None,
+                })
+                .collect(),
+            batch: opts.batch.clamp(1, 1000),
+            spent: 0,
+            earned: 0,
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        clock::since(self.clock.now(), self.start)
+    }
+
+    /// Records a state; a change is logged and reported.
+    fn set(&mut self, i: usize, s: WaitState) {
+        let elapsed = self.elapsed();
+        let slot = &mut self.slots[i];
+        if slot.state.as_ref() == Some(&s) {
             return;
         }
-        if matches!(s, WaitState::NotScanned | WaitState::Processing) {
-            pacer.reset();
-        }
-        tracing::debug!(sha = %self.sha, state = %s, calls, "wait state");
+        tracing::debug!(sha = %slot.req.sha, state = %s, calls = slot.calls, "wait state");
         (self.on_event)(&WaitEvent {
-            sha: self.sha.to_owned(),
+            sha: slot.req.sha.clone(),
             state: s.clone(),
-            calls,
-            elapsed: clock::since(self.clock.now(), self.start),
+            calls: slot.calls,
+            elapsed,
         });
-        self.state = Some(s);
+        slot.state = Some(s);
+    }
+
+    fn finish(&mut self, i: usize, outcome: Result<ScanResult, QualysError>) {
+        let state = match &outcome {
+            Ok(_) => WaitState::Done,
+            Err(e) => WaitState::Failed(e.to_string()),
+        };
+        self.set(i, state);
+        self.earned += Budget::earned(self.elapsed());
+        let slot = &mut self.slots[i];
+        slot.phase = Phase::Finished;
+        slot.outcome = Some(outcome);
+    }
+
+    async fn run(mut self) -> Vec<(WaitRequest, Result<ScanResult, QualysError>)> {
+        loop {
+            self.round().await;
+            let waiting = self
+                .slots
+                .iter()
+                .filter(|s| s.phase != Phase::Finished)
+                .count();
+            if waiting == 0 {
+                break;
+            }
+            let now = self.clock.now();
+            if now >= self.deadline {
+                self.time_out();
+                break;
+            }
+            let pause = self.pause(now).min(clock::since(self.deadline, now));
+            self.clock.sleep(pause.max(Duration::from_millis(1))).await;
+        }
+        self.slots
+            .into_iter()
+            .map(|s| {
+                let r = s.outcome.unwrap_or_else(|| {
+                    Err(QualysError::ClientSetup(format!(
+                        "the wait for image {} stopped unexpectedly",
+                        s.req.sha
+                    )))
+                });
+                (s.req, r)
+            })
+            .collect()
+    }
+
+    /// The pause before the next round: a fixed interval as configured; an adaptive one as
+    /// short as the call budget affords, between `first` and `max`.
+    fn pause(&self, now: jiff::Timestamp) -> Duration {
+        let (first, max) = match self.opts.interval {
+            Interval::Fixed(d) => return d,
+            Interval::Adaptive { first, max } => (first, max.max(first)),
+        };
+        let waiting = self
+            .slots
+            .iter()
+            .filter(|s| s.phase != Phase::Finished)
+            .count();
+        let listed = self
+            .slots
+            .iter()
+            .filter(|s| matches!(s.phase, Phase::Unscanned | Phase::Processing))
+            .count();
+        let next = listed.div_ceil(self.batch) + (waiting - listed);
+        let budget = Budget {
+            spent: self.spent,
+            earned_by_finished: self.earned,
+            waiting,
+            waited: clock::since(now, self.start),
+        };
+        budget.affords(next).clamp(first, max)
+    }
+
+    /// One round: the list calls, then the details of what they found processed (and of the
+    /// images whose details are being awaited).
+    async fn round(&mut self) {
+        let mut ask: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| matches!(self.slots[i].phase, Phase::Unscanned | Phase::Processing))
+            .collect();
+        while !ask.is_empty() {
+            let groups: Vec<Vec<usize>> = ask.chunks(self.batch).map(<[usize]>::to_vec).collect();
+            ask.clear();
+            let calls: Vec<Call> = groups.iter().cloned().map(Call::List).collect();
+            self.spent += u32::try_from(calls.len()).unwrap_or(u32::MAX);
+            for (g, answer, retried) in self.call_all(calls).await {
+                let group = &groups[g];
+                for &i in group {
+                    self.slots[i].calls += 1;
+                    if retried {
+                        // The callback saw `Retrying`: the next state is news again.
+                        self.slots[i].state = None;
+                    }
+                }
+                match answer {
+                    Ok(a) if a.status == 200 => {
+                        let page = batch::read_page(&a.body);
+                        if page.is_none() && group.len() > 1 {
+                            self.shrink(1, "the list answer is not a page of images");
+                            ask.extend(group);
+                            continue;
+                        }
+                        for &i in group {
+                            let seen =
+                                batch::seen_in(page.as_ref(), &self.slots[i].req.sha, group.len());
+                            self.listed(i, seen);
+                        }
+                    }
+                    Ok(_) => {
+                        for &i in group {
+                            self.listed(i, Seen::No);
+                        }
+                    }
+                    Err(QualysError::Http {
+                        status, message, ..
+                    }) if group.len() > 1 => {
+                        let to = if status == 414 { group.len() / 2 } else { 1 };
+                        self.shrink(to, &format!("HTTP {status}: {message}"));
+                        ask.extend(group);
+                    }
+                    Err(e) => {
+                        for &i in group {
+                            self.finish(i, Err(e.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        let now = self.clock.now();
+        let due: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| {
+                let s = &self.slots[i];
+                s.phase == Phase::Details
+                    || (s.phase == Phase::Processing && s.details_due.is_some_and(|d| d <= now))
+            })
+            .collect();
+        let calls: Vec<Call> = due.iter().map(|&i| Call::Details(i)).collect();
+        self.spent += u32::try_from(calls.len()).unwrap_or(u32::MAX);
+        for (c, answer, retried) in self.call_all(calls).await {
+            let i = due[c];
+            self.slots[i].calls += 1;
+            if retried {
+                self.slots[i].state = None;
+            }
+            self.details(i, answer);
+        }
+    }
+
+    /// What a list answer said of image `i`.
+    fn listed(&mut self, i: usize, seen: Seen) {
+        let now = self.clock.now();
+        let slot = &mut self.slots[i];
+        match seen {
+            // Listed before and not now (a platform that hides `lastScanned` while processing):
+            // still processing.
+            Seen::No if slot.phase == Phase::Processing => {}
+            Seen::No => self.set(i, WaitState::NotScanned),
+            Seen::Processing => {
+                if slot.phase == Phase::Unscanned {
+                    slot.phase = Phase::Processing;
+                    slot.details_due = Some(clock::add(now, PROCESSING_DETAILS_EVERY));
+                }
+                self.set(i, WaitState::Processing);
+            }
+            Seen::Processed | Seen::Unknown => slot.phase = Phase::Details,
+        }
+    }
+
+    /// What the details answer said of image `i`.
+    fn details(&mut self, i: usize, answer: Result<Answer, QualysError>) {
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => return self.finish(i, Err(e)),
+        };
+        let report = (answer.status == 200).then(|| ImageReport::from_json(&answer.body));
+        match report {
+            Some(Ok(report)) if matches!(report.vulnerabilities, Vulnerabilities::List(_)) => {
+                let slot = &self.slots[i];
+                let result = ScanResult {
+                    sha: slot.req.sha.clone(),
+                    report,
+                    raw: answer.body,
+                    calls: slot.calls,
+                    waited: self.elapsed(),
+                };
+                self.finish(i, Ok(result));
+            }
+            Some(Err(e)) => {
+                let why = format!("the image details are not usable: {e}");
+                self.slots[i].last_bad = Some(why.clone());
+                self.set(i, WaitState::Retrying(why));
+            }
+            // `vulnerabilities: null`, or 204/404 while the details lag behind the list.
+            _ => {
+                let now = self.clock.now();
+                let slot = &mut self.slots[i];
+                slot.last_bad = None;
+                if slot.phase == Phase::Processing {
+                    slot.details_due = Some(clock::add(now, PROCESSING_DETAILS_EVERY));
+                }
+                self.set(i, WaitState::Processing);
+            }
+        }
+    }
+
+    /// Fewer images per list call from now on.
+    fn shrink(&mut self, to: usize, why: &str) {
+        let to = to.max(1);
+        if to < self.batch {
+            tracing::info!(
+                from = self.batch,
+                to,
+                reason = why,
+                "the gateway refused a list call about several images; asking about fewer"
+            );
+            self.batch = to;
+        }
+    }
+
+    /// The deadline has passed: every image still waiting ends with its error.
+    fn time_out(&mut self) {
+        let waited = self.elapsed();
+        for i in 0..self.slots.len() {
+            let slot = &self.slots[i];
+            if slot.phase == Phase::Finished {
+                continue;
+            }
+            let err = match &slot.last_bad {
+                Some(last) => QualysError::GaveUp {
+                    method: "GET",
+                    endpoint: format!(
+                        "/csapi/v1.3/images/{} at {}",
+                        slot.req.sha,
+                        self.client.gateway().url
+                    ),
+                    attempts: slot.calls,
+                    last: last.clone(),
+                },
+                None => QualysError::Timeout {
+                    sha: slot.req.sha.clone(),
+                    waited,
+                    last_state: slot
+                        .state
+                        .as_ref()
+                        .map_or_else(|| "no answer yet".to_owned(), ToString::to_string),
+                },
+            };
+            self.finish(i, Err(err));
+        }
+    }
+
+    /// Makes the calls at once (at most `concurrency` in flight); the answers come back in the
+    /// order of `calls`.
+    async fn call_all(&self, calls: Vec<Call>) -> Vec<Done> {
+        let mut set = tokio::task::JoinSet::new();
+        let n = calls.len();
+        for (c, call) in calls.into_iter().enumerate() {
+            let client = self.client.clone();
+            let sem = self.sem.clone();
+            let cb = self.on_event.clone();
+            let (start, deadline, skew) = (self.start, self.deadline, self.opts.skew);
+            let shas: Vec<(String, u32)> = match &call {
+                Call::List(g) => g
+                    .iter()
+                    .map(|&i| (self.slots[i].req.sha.clone(), self.slots[i].calls + 1))
+                    .collect(),
+                Call::Details(i) => {
+                    vec![(self.slots[*i].req.sha.clone(), self.slots[*i].calls + 1)]
+                }
+            };
+            let since = match &call {
+                Call::List(g) => g
+                    .iter()
+                    .map(|&i| self.slots[i].req.tagged_at)
+                    .min()
+                    .unwrap_or(start),
+                Call::Details(_) => start,
+            };
+            let details = matches!(call, Call::Details(_));
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let retried = AtomicBool::new(false);
+                let clock = client.clock().clone();
+                let hook = |reason: &str| {
+                    retried.store(true, Ordering::Relaxed);
+                    for (sha, calls) in &shas {
+                        cb(&WaitEvent {
+                            sha: sha.clone(),
+                            state: WaitState::Retrying(reason.to_owned()),
+                            calls: *calls,
+                            elapsed: clock::since(clock.now(), start),
+                        });
+                    }
+                };
+                let answer = if details {
+                    client
+                        .image_details_observed(&shas[0].0, deadline, Some(&hook))
+                        .await
+                } else {
+                    let refs: Vec<&str> = shas.iter().map(|(s, _)| s.as_str()).collect();
+                    let query = |now: jiff::Timestamp| {
+                        let mut q =
+                            vec![("filter".to_owned(), batch::filter(&refs, now, since, skew))];
+                        if refs.len() > 1 {
+                            q.push(("pageSize".to_owned(), refs.len().to_string()));
+                        }
+                        q
+                    };
+                    client
+                        .get_observed("/csapi/v1.3/images", &query, deadline, Some(&hook))
+                        .await
+                };
+                (c, answer, retried.load(Ordering::Relaxed))
+            });
+        }
+        let mut done: Vec<Option<Done>> = (0..n).map(|_| None).collect();
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(d) => {
+                    let c = d.0;
+                    done[c] = Some(d);
+                }
+                Err(e) => tracing::error!(error = %e, "a Qualys API call stopped unexpectedly"),
+            }
+        }
+        done.into_iter()
+            .enumerate()
+            .map(|(c, d)| {
+                d.unwrap_or_else(|| {
+                    (
+                        c,
+                        Err(QualysError::ClientSetup(
+                            "a Qualys API call stopped unexpectedly".into(),
+                        )),
+                        false,
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -226,230 +657,32 @@ impl QualysClient {
         options: &WaitOptions,
         on_event: Callback,
     ) -> Result<ScanResult, QualysError> {
-        let start = self.inner.clock.now();
-        let sem = Semaphore::new(options.concurrency.max(1));
-        self.wait_one(request, options, start, &sem, &on_event)
-            .await
+        let mut results = self
+            .wait_for_scans(vec![request.clone()], options, on_event)
+            .await;
+        results.pop().map_or_else(
+            || {
+                Err(QualysError::ClientSetup(format!(
+                    "the wait for image {} stopped unexpectedly",
+                    request.sha
+                )))
+            },
+            |(_, r)| r,
+        )
     }
 
-    /// Waits for many images at once (at most `options.concurrency` requests in flight);
-    /// results come back in the order of `requests`.
+    /// Waits for many images at once, in rounds (see the module documentation); results come
+    /// back in the order of `requests`.
     pub async fn wait_for_scans(
         &self,
         requests: Vec<WaitRequest>,
         options: &WaitOptions,
         on_event: Callback,
     ) -> Vec<(WaitRequest, Result<ScanResult, QualysError>)> {
-        let start = self.inner.clock.now();
-        let sem = Arc::new(Semaphore::new(options.concurrency.max(1)));
-        let mut set = tokio::task::JoinSet::new();
-        let mut signals = Vec::new();
-        let batched = options.batch > 1 && requests.len() > 1;
-        for (i, req) in requests.iter().cloned().enumerate() {
-            let client = self.clone();
-            let sem = sem.clone();
-            let cb = on_event.clone();
-            let opts = *options;
-            let (tx, mut rx) = tokio::sync::watch::channel(crate::batch::Signal::Pending);
-            signals.push(tx);
-            set.spawn(async move {
-                let from = if batched {
-                    match crate::batch::wait_signal(&mut rx).await {
-                        crate::batch::Signal::Scanned => Start::Scanned,
-                        crate::batch::Signal::TimedOut => Start::TimedOut,
-                        crate::batch::Signal::Pending | crate::batch::Signal::Alone => Start::List,
-                    }
-                } else {
-                    Start::List
-                };
-                let r = client.wait_from(&req, &opts, start, &sem, &cb, from).await;
-                (i, r)
-            });
+        if requests.is_empty() {
+            return Vec::new();
         }
-        if batched {
-            let client = self.clone();
-            let reqs = requests.clone();
-            let opts = *options;
-            let cb = on_event.clone();
-            let sem = sem.clone();
-            set.spawn(async move {
-                crate::batch::list_in_batches(&client, &reqs, &opts, start, &sem, &cb, signals)
-                    .await;
-                (usize::MAX, Err(QualysError::ClientSetup(String::new())))
-            });
-        }
-        let mut results: Vec<Option<Result<ScanResult, QualysError>>> =
-            requests.iter().map(|_| None).collect();
-        while let Some(joined) = set.join_next().await {
-            if let Ok((i, r)) = joined {
-                if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(r);
-                }
-            }
-        }
-        requests
-            .into_iter()
-            .zip(results)
-            .map(|(req, r)| {
-                let r = r.unwrap_or_else(|| {
-                    Err(QualysError::ClientSetup(format!(
-                        "the wait for image {} stopped unexpectedly",
-                        req.sha
-                    )))
-                });
-                (req, r)
-            })
-            .collect()
-    }
-
-    async fn wait_one(
-        &self,
-        req: &WaitRequest,
-        opts: &WaitOptions,
-        start: jiff::Timestamp,
-        sem: &Semaphore,
-        on_event: &Callback,
-    ) -> Result<ScanResult, QualysError> {
-        self.wait_from(req, opts, start, sem, on_event, Start::List)
-            .await
-    }
-
-    async fn wait_from(
-        &self,
-        req: &WaitRequest,
-        opts: &WaitOptions,
-        start: jiff::Timestamp,
-        sem: &Semaphore,
-        on_event: &Callback,
-        from: Start,
-    ) -> Result<ScanResult, QualysError> {
-        let clock = self.inner.clock.clone();
-        let deadline = clock::add(start, opts.timeout);
-        let mut pacer = Pacer::new(opts.interval);
-        let mut calls: u32 = 0;
-        let mut scanned = from == Start::Scanned;
-        let mut last_bad: Option<String>;
-        let retried = AtomicBool::new(false);
-        let mut tracker = Tracker {
-            sha: &req.sha,
-            state: None,
-            start,
-            clock: &*clock,
-            on_event,
-        };
-        if from == Start::TimedOut {
-            let err = QualysError::Timeout {
-                sha: req.sha.clone(),
-                waited: clock::since(clock.now(), start),
-                last_state: WaitState::NotScanned.to_string(),
-            };
-            tracker.set(WaitState::Failed(err.to_string()), calls, &mut pacer);
-            return Err(err);
-        }
-        loop {
-            let answer = {
-                let _permit = sem.acquire().await;
-                calls += 1;
-                let hook = |reason: &str| {
-                    retried.store(true, Ordering::Relaxed);
-                    on_event(&WaitEvent {
-                        sha: req.sha.clone(),
-                        state: WaitState::Retrying(reason.to_owned()),
-                        calls,
-                        elapsed: clock::since(clock.now(), start),
-                    });
-                };
-                if scanned {
-                    self.image_details_observed(&req.sha, deadline, Some(&hook))
-                        .await
-                } else {
-                    self.list_scans_observed(
-                        &req.sha,
-                        req.tagged_at,
-                        opts.skew,
-                        deadline,
-                        Some(&hook),
-                    )
-                    .await
-                }
-            };
-            if retried.swap(false, Ordering::Relaxed) {
-                // The callback saw `Retrying`: the next state is news again.
-                tracker.state = None;
-            }
-            let answer = match answer {
-                Ok(a) => a,
-                Err(e) => {
-                    tracker.set(WaitState::Failed(e.to_string()), calls, &mut pacer);
-                    return Err(e);
-                }
-            };
-            match (scanned, answer.status) {
-                (false, 200) => {
-                    scanned = true;
-                    continue;
-                }
-                (false, _) => {
-                    last_bad = None;
-                    tracker.set(WaitState::NotScanned, calls, &mut pacer);
-                }
-                (true, 200) => match ImageReport::from_json(&answer.body) {
-                    Ok(report) => match report.vulnerabilities {
-                        Vulnerabilities::List(_) => {
-                            tracker.set(WaitState::Done, calls, &mut pacer);
-                            return Ok(ScanResult {
-                                sha: req.sha.clone(),
-                                report,
-                                raw: answer.body,
-                                calls,
-                                waited: clock::since(clock.now(), start),
-                            });
-                        }
-                        _ => {
-                            last_bad = None;
-                            tracker.set(WaitState::Processing, calls, &mut pacer);
-                        }
-                    },
-                    Err(e) => {
-                        let why = format!("the image details are not usable: {e}");
-                        tracker.set(WaitState::Retrying(why.clone()), calls, &mut pacer);
-                        last_bad = Some(why);
-                    }
-                },
-                // Listed as scanned, but the details do not know it (yet): keep asking.
-                (true, _) => {
-                    last_bad = None;
-                    tracker.set(WaitState::Processing, calls, &mut pacer);
-                }
-            }
-            let now = clock.now();
-            if now >= deadline {
-                let waited = clock::since(now, start);
-                let err = match last_bad {
-                    Some(last) => QualysError::GaveUp {
-                        method: "GET",
-                        endpoint: format!(
-                            "/csapi/v1.3/images/{} at {}",
-                            req.sha, self.inner.gateway.url
-                        ),
-                        attempts: calls,
-                        last,
-                    },
-                    None => QualysError::Timeout {
-                        sha: req.sha.clone(),
-                        waited,
-                        last_state: tracker
-                            .state
-                            .as_ref()
-                            .map_or_else(|| "no answer yet".to_owned(), ToString::to_string),
-                    },
-                };
-                tracker.set(WaitState::Failed(err.to_string()), calls, &mut pacer);
-                return Err(err);
-            }
-            let pause = pacer.step().min(clock::since(deadline, now));
-            clock.sleep(pause.max(Duration::from_millis(1))).await;
-        }
+        Run::new(self, requests, options, on_event).run().await
     }
 }
 
@@ -472,16 +705,28 @@ mod tests {
     }
 
     #[test]
-    fn adaptive_interval_grows_to_its_cap() {
-        let mut p = Pacer::new(Interval::default());
-        let steps: Vec<u128> = (0..8).map(|_| p.step().as_millis()).collect();
-        assert_eq!(steps, [1000, 1500, 2250, 3375, 5062, 7593, 10000, 10000]);
-        p.reset();
-        assert_eq!(p.step(), Duration::from_secs(1));
-        let mut f = Pacer::new(Interval::Fixed(Duration::from_secs(30)));
-        assert_eq!(
-            (f.step(), f.step()),
-            (Duration::from_secs(30), Duration::from_secs(30))
-        );
+    fn the_budget_earns_the_originals_calls() {
+        let b = |spent, waiting, secs| Budget {
+            spent,
+            earned_by_finished: 0,
+            waiting,
+            waited: Duration::from_secs(secs),
+        };
+        // One image: two calls at the start, then one at each 30 s.
+        assert_eq!(b(0, 1, 0).affords(1), Duration::ZERO);
+        assert_eq!(b(2, 1, 0).affords(1), Duration::from_secs(30));
+        assert_eq!(b(2, 1, 12).affords(1), Duration::from_secs(18));
+        assert_eq!(b(3, 1, 30).affords(1), Duration::from_secs(30));
+        // 60 images: 120 calls at the start, 60 more at each 30 s.
+        assert_eq!(b(100, 60, 0).affords(2), Duration::ZERO);
+        assert_eq!(b(119, 60, 29).affords(2), Duration::from_secs(1));
+        assert_eq!(b(170, 60, 31).affords(2), Duration::ZERO);
+        assert_eq!(b(180, 60, 31).affords(2), Duration::from_secs(29));
+        // What finished images earned stays in the budget.
+        let done = Budget {
+            earned_by_finished: 50,
+            ..b(50, 1, 0)
+        };
+        assert_eq!(done.affords(1), Duration::ZERO);
     }
 }
