@@ -439,6 +439,44 @@ async fn print_config_shows_every_source_and_no_secret() {
     );
 }
 
+#[test]
+fn print_config_without_credentials_shows_the_rest_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::qcs()
+        .current_dir(dir.path())
+        .env_remove("QUALYS_USERNAME")
+        .env_remove("QUALYS_PASSWORD")
+        .env_remove("QUALYS_CLIENT_ID")
+        .env_remove("QUALYS_CLIENT_SECRET")
+        .env_remove("DOCKER_HOST")
+        .args([
+            "scan",
+            "--print-config",
+            "--platform",
+            "US2",
+            "--timeout",
+            "90s",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("not usable (see the error below)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("timeout          1m30s (from flag --timeout)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("images             none"), "{stdout}");
+    assert!(
+        stderr.contains("missing credentials") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_mistakes_exit_2_before_any_io() {
     let w = World::new().await;

@@ -27,11 +27,23 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<ExitCode, CliError> {
         let emulator = qcs_emulator::start(config)
             .await
             .map_err(|e| CliError::Emulator(e.to_string()))?;
+        // Listen for Ctrl-C before saying so: a SIGINT right after the banner must stop the
+        // emulator cleanly, not kill the process.
+        #[cfg(unix)]
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| CliError::Runtime(format!("cannot listen for Ctrl-C: {e}")))?;
         let mut out = anstream::stdout().lock();
         let _ = writeln!(out, "{}", emulator.describe());
         let _ = writeln!(out, "Press Ctrl-C to stop.");
         let _ = out.flush();
         drop(out);
+        #[cfg(unix)]
+        {
+            interrupt.recv().await;
+            emulator.shutdown().await;
+        }
+        #[cfg(not(unix))]
         emulator.wait().await;
         Ok(ExitCode::Passed)
     })

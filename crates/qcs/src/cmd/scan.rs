@@ -53,7 +53,14 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
     let file = file.as_ref();
     // Every setting is resolved, and every mistake found, before any engine or network I/O.
     let inputs = images::collect(&args.images, &args.image_list, env)?;
-    let qualys = settings::resolve_qualys(&args.qualys, file, env)?;
+    // With --print-config a Qualys problem (typically missing credentials) is shown with the
+    // rest of the settings; otherwise it ends the run here.
+    let qualys = settings::resolve_qualys(&args.qualys, file, env);
+    let qualys = if args.print_config {
+        qualys
+    } else {
+        Ok(qualys?)
+    };
     let engine = settings::engine::resolve(&args.engine, file, env)?;
     let wait = settings::resolve_wait(
         args.wait.timeout.as_deref(),
@@ -68,7 +75,7 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
             global,
             file,
             inputs: &inputs,
-            qualys: &qualys,
+            qualys: qualys.as_ref(),
             engine: &engine,
             wait: &wait,
             output: &output,
@@ -76,8 +83,9 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
             policy: &policy,
         });
         let _ = anstream::stdout().lock().write_all(text.as_bytes());
-        return Ok(ExitCode::Passed);
+        return qualys.map(|_| ExitCode::Passed);
     }
+    let qualys = qualys?;
     if inputs.list.is_empty() {
         return Err(images::none_given());
     }

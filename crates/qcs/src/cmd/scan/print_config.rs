@@ -11,6 +11,7 @@ use qcs_qualys::platform::GatewaySource;
 use crate::cli::{GlobalArgs, PolicyArgs};
 use crate::config::ConfigFile;
 use crate::env::QCS_CONFIG;
+use crate::error::CliError;
 use crate::images::Inputs;
 use crate::settings::engine::EngineSettings;
 use crate::settings::output::OutputSettings;
@@ -24,8 +25,8 @@ pub(crate) struct View<'a> {
     pub(crate) file: Option<&'a ConfigFile>,
     /// The images.
     pub(crate) inputs: &'a Inputs,
-    /// `[qualys]` and `[proxy]`.
-    pub(crate) qualys: &'a QualysSettings,
+    /// `[qualys]` and `[proxy]`, or why they cannot be resolved.
+    pub(crate) qualys: Result<&'a QualysSettings, &'a CliError>,
     /// `[engine]`.
     pub(crate) engine: &'a EngineSettings,
     /// `[wait]`.
@@ -54,7 +55,13 @@ impl Rows {
 pub(crate) fn render(view: &View<'_>) -> String {
     let mut rows = Rows(String::new());
     header(&mut rows, view);
-    qualys(&mut rows, view.qualys);
+    match view.qualys {
+        Ok(q) => qualys(&mut rows, q),
+        Err(_) => {
+            rows.section("qualys");
+            let _ = writeln!(rows.0, "  not usable (see the error below)");
+        }
+    }
     engine(&mut rows, view.engine);
     wait(&mut rows, view.wait);
     output(&mut rows, view.output);
@@ -78,15 +85,15 @@ fn header(rows: &mut Rows, view: &View<'_>) {
     };
     let _ = writeln!(rows.0, "{:<18} {config}", "config file");
     let images = if view.inputs.list.is_empty() {
-        "none".to_owned()
+        "none (give them as arguments, --images or IMAGE_ID)".to_owned()
     } else {
-        view.inputs.list.join(", ")
+        format!(
+            "{} (from {})",
+            view.inputs.list.join(", "),
+            view.inputs.source
+        )
     };
-    let _ = writeln!(
-        rows.0,
-        "{:<18} {images} (from {})",
-        "images", view.inputs.source
-    );
+    let _ = writeln!(rows.0, "{:<18} {images}", "images");
 }
 
 /// `[qualys]` and `[proxy]`.
