@@ -541,19 +541,12 @@ async fn image_details(
         Err(r) => return r,
     };
     let now = shared.clock.now_ms();
-    let id = id.strip_prefix("sha256:").unwrap_or(&id);
-    if !(id.len() == 64 || id.len() == 12) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return with_rate(
-            error_response(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "Invalid image id `{id}`: expected the 64-hex image sha or the 12-hex image id"
-                ),
-                now,
-            ),
-            d,
-        );
-    }
+    let id = match image_id(&id) {
+        Ok(id) => id,
+        Err(message) => {
+            return with_rate(error_response(StatusCode::BAD_REQUEST, &message, now), d);
+        }
+    };
     match shared.images.get(id).and_then(|e| e.details_at(now)) {
         Some(body) => with_rate(json_response(StatusCode::OK, body), d),
         None => with_rate(
@@ -564,6 +557,19 @@ async fn image_details(
             ),
             d,
         ),
+    }
+}
+
+/// The `{id}` of an image path: the 64-hex sha or the 12-hex id, `sha256:` allowed; anything
+/// else is the 400 message.
+fn image_id(id: &str) -> Result<&str, String> {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    if (id.len() == 64 || id.len() == 12) && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "Invalid image id `{id}`: expected the 64-hex image sha or the 12-hex image id"
+        ))
     }
 }
 
@@ -579,9 +585,15 @@ async fn vuln_count(
         Err(r) => return r,
     };
     let now = shared.clock.now_ms();
+    let id = match image_id(&id) {
+        Ok(id) => id,
+        Err(message) => {
+            return with_rate(error_response(StatusCode::BAD_REQUEST, &message, now), d);
+        }
+    };
     let Some(summary) = shared
         .images
-        .get(&id)
+        .get(id)
         .and_then(|e| e.summary_at(now).cloned())
     else {
         return with_rate(

@@ -323,6 +323,19 @@ async fn image_lifecycle_unknown_processing_processed() {
     assert_eq!(total, 30);
     let r = get(&emu, &t, "/csapi/v1.3/images/0123456789ab/vuln/count").await;
     assert_eq!(r.status().as_u16(), 404);
+    // The same id rules as the details: `sha256:` allowed, anything else is a 400.
+    let by_sha = json(
+        get(
+            &emu,
+            &t,
+            &format!("/csapi/v1.3/images/sha256:{sha}/vuln/count"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(by_sha, c);
+    let r = get(&emu, &t, "/csapi/v1.3/images/not-an-id/vuln/count").await;
+    assert_eq!(r.status().as_u16(), 400);
     let list = json(
         get(
             &emu,
