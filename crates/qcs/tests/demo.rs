@@ -76,3 +76,29 @@ fn the_demo_runs_end_to_end_and_ignores_the_users_settings() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+/// On a terminal the wait shows a live line per image (indicatif), which ends before the
+/// table. `script` (util-linux, essential in Debian) gives the command a pseudo-terminal.
+#[test]
+fn on_a_terminal_the_wait_is_shown_as_live_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let qcs = env!("CARGO_BIN_EXE_qcs");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("{qcs} demo --output-dir r"), "/dev/null"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("QCS_LOG")
+        .output()
+        .expect("script (util-linux) runs");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{tty}");
+    // The final style of a live line: indented, no spinner; the plain-lines mode has neither.
+    assert!(tty.contains("  qcs-demo/app:1.0: done in"), "{tty}");
+    assert!(
+        !tty.contains("\nqcs-demo/app:1.0: not scanned yet"),
+        "{tty}"
+    );
+    let done = tty.find("  qcs-demo/web:2.3: done in").unwrap();
+    let table = tty.find("OUTCOME").unwrap();
+    assert!(done < table, "the live lines end before the table: {tty}");
+}

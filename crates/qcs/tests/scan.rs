@@ -300,15 +300,19 @@ async fn an_unknown_image_is_an_engine_error_and_the_others_are_still_judged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_credentials_exit_4() {
+async fn bad_credentials_exit_4_and_quiet_shows_only_the_error() {
     let w = World::new().await;
     let mut c = w.scan();
-    c.arg(CLEAN).env("QUALYS_PASSWORD", "wrong");
+    c.args(["-q", CLEAN]).env("QUALYS_PASSWORD", "wrong");
     let (code, out, err) = run(c).await;
     assert_eq!(code, Some(4), "{err}");
     assert!(
         err.contains("authentication refused") && err.contains("hint:"),
         "{err}"
+    );
+    assert!(
+        !err.contains("engine:") && !err.contains("OUTCOME"),
+        "-q: no steps, no table: {err}"
     );
     assert_eq!(image(&w.summary(), CLEAN)["error"]["kind"], "api");
     assert!(
