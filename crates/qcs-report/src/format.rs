@@ -11,17 +11,36 @@ pub enum Format {
     Json,
     /// The verdict table as plain text (stdout unless a path is given).
     Table,
+    /// `results.sarif`: SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// `junit.xml`: a test suite per image, a test case per condition (Jenkins, GitLab).
+    Junit,
+    /// `gl-container-scanning-report.json`: GitLab's container-scanning report (schema 15.2.1).
+    Gitlab,
+    /// `summary.md`: the verdict in Markdown (GitHub step summary, merge-request comments).
+    Markdown,
 }
 
 impl Format {
     /// Every format, in the order they are documented.
-    pub const ALL: [Format; 2] = [Format::Json, Format::Table];
+    pub const ALL: [Format; 6] = [
+        Format::Json,
+        Format::Table,
+        Format::Sarif,
+        Format::Junit,
+        Format::Gitlab,
+        Format::Markdown,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Self::Json => "json",
             Self::Table => "table",
+            Self::Sarif => "sarif",
+            Self::Junit => "junit",
+            Self::Gitlab => "gitlab",
+            Self::Markdown => "markdown",
         }
     }
 
@@ -31,6 +50,10 @@ impl Format {
         match self {
             Self::Json => Some("summary.json"),
             Self::Table => None,
+            Self::Sarif => Some("results.sarif"),
+            Self::Junit => Some("junit.xml"),
+            Self::Gitlab => Some("gl-container-scanning-report.json"),
+            Self::Markdown => Some("summary.md"),
         }
     }
 }
@@ -121,7 +144,20 @@ mod tests {
         let e = "sarif2".parse::<FormatSpec>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown format `sarif2` (known: json, table)"
+            "unknown format `sarif2` (known: json, table, sarif, junit, gitlab, markdown)"
         );
+        for (name, file) in [
+            ("sarif", "results.sarif"),
+            ("junit", "junit.xml"),
+            ("gitlab", "gl-container-scanning-report.json"),
+            ("markdown", "summary.md"),
+        ] {
+            let s: FormatSpec = name.parse().unwrap();
+            assert_eq!(s.format.name(), name);
+            assert_eq!(
+                s.destination(Path::new("out")),
+                Destination::File(Path::new("out").join(file))
+            );
+        }
     }
 }

@@ -8,6 +8,8 @@ use comfy_table::{CellAlignment, Table, presets};
 use owo_colors::OwoColorize;
 use qcs_core::summary::{Conditions, ImageResult, Outcome, Summary};
 
+use crate::common::{counted_cves, counted_qids, cvss_by_score};
+
 /// How to draw the table.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
@@ -119,17 +121,8 @@ fn paint(o: Outcome, style: Style) -> String {
     }
 }
 
-fn list<T: ToString>(items: &[T]) -> String {
-    let mut s = items
-        .iter()
-        .take(SHOW)
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > SHOW {
-        let _ = write!(s, " and {} more", items.len() - SHOW);
-    }
-    s
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    crate::common::list(items, SHOW)
 }
 
 /// The lines under an image: its error, its failing conditions, its exclusions.
@@ -142,49 +135,7 @@ fn details(img: &ImageResult) -> Vec<String> {
     if let Some(c) = &e.conditions {
         failing(c, &mut out);
     }
-    let x = &e.exclusions;
-    let entry = |u: &qcs_core::summary::ExclusionUse| {
-        let id = u.qid.as_ref().map_or_else(
-            || format!("cve {}", u.cve.as_deref().unwrap_or("?")),
-            |q| format!("qid {q}"),
-        );
-        match &u.reason {
-            Some(r) => format!("{id} ({r})"),
-            None => id,
-        }
-    };
-    if !x.applied.is_empty() {
-        let items: Vec<String> = x
-            .applied
-            .iter()
-            .map(|u| format!("{} x{}", entry(u), u.matched))
-            .collect();
-        out.push(format!("excluded: {}", list(&items)));
-    }
-    if !x.expired.is_empty() {
-        let items: Vec<String> = x
-            .expired
-            .iter()
-            .map(|u| {
-                format!(
-                    "{} expired {}",
-                    entry(u),
-                    u.expires.as_deref().unwrap_or("?")
-                )
-            })
-            .collect();
-        out.push(format!(
-            "expired exclusions (not applied): {}",
-            list(&items)
-        ));
-    }
-    if !x.unused.is_empty() {
-        let items: Vec<String> = x.unused.iter().map(entry).collect();
-        out.push(format!(
-            "unused exclusions (matched nothing): {}",
-            list(&items)
-        ));
-    }
+    out.extend(crate::common::exclusion_lines(&e.exclusions, SHOW));
     out
 }
 
@@ -201,46 +152,25 @@ fn failing(c: &Conditions, out: &mut Vec<String>) {
     if !c.qids.passed {
         out.push(format!(
             "FAIL qids: found {} (configured {})",
-            list(
-                &c.qids
-                    .found
-                    .iter()
-                    .filter(|q| !c.qids.excluded.contains(q))
-                    .collect::<Vec<_>>()
-            ),
+            list(&counted_qids(&c.qids)),
             list(&c.qids.list)
         ));
     }
     if !c.cves.passed {
-        let counted: Vec<&String> = c
-            .cves
-            .found
-            .iter()
-            .filter(|x| !c.cves.excluded.contains(x))
-            .collect();
         out.push(format!(
             "FAIL cves: found {} (configured {})",
-            list(&counted),
+            list(&counted_cves(&c.cves)),
             list(&c.cves.list)
         ));
     }
     if !c.cvss.passed {
-        let mut by: Vec<(&String, &u32)> = c.cvss.by_score.iter().collect();
-        by.sort_by(|a, b| {
-            let (x, y) = (
-                a.0.parse::<f64>().unwrap_or(0.0),
-                b.0.parse::<f64>().unwrap_or(0.0),
-            );
-            y.total_cmp(&x)
-        });
-        let by: Vec<String> = by.iter().map(|(s, n)| format!("{s} x{n}")).collect();
         out.push(format!(
             "FAIL cvss v{} >= {:.1}: {} vulnerabilit{} ({})",
             c.cvss.version.as_deref().unwrap_or("?"),
             c.cvss.score.unwrap_or(0.0),
             c.cvss.found,
             if c.cvss.found == 1 { "y" } else { "ies" },
-            list(&by)
+            list(&cvss_by_score(&c.cvss))
         ));
     }
     if !c.software.passed {
