@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use qcs_core::summary::Summary;
 use qcs_report::format::Destination;
-use qcs_report::{Format, json, table};
+use qcs_report::{Format, gitlab, json, junit, markdown, sarif, table};
 
 use crate::error::CliError;
 use crate::settings::output::OutputSettings;
@@ -72,6 +72,10 @@ fn render(summary: &Summary, format: Format, mut out: impl Write) -> std::io::Re
         Format::Table => {
             out.write_all(table::render(summary, table::Style { color: false }).as_bytes())?;
         }
+        Format::Sarif => sarif::write(summary, &sarif::Options::default(), &mut out)?,
+        Format::Junit => junit::write(summary, &mut out)?,
+        Format::Gitlab => gitlab::write(summary, &mut out)?,
+        Format::Markdown => markdown::write(summary, &mut out)?,
     }
     out.flush()
 }
