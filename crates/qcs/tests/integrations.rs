@@ -1,0 +1,766 @@
+//! The CI integrations under `integrations/`: the Jenkins shared library's step run by Groovy
+//! against a stub pipeline context, the GitHub Action's and the GitLab template's YAML structure
+//! and shell run against a stub `qcs` (command line, outputs, exit codes), and every `qcs` flag
+//! they emit checked against the real `qcs scan --help`. Needs groovy and `PyYAML`
+//! (`scripts/setup/60-groovy.sh`).
+
+// Helpers outside #[test] fns unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const SECRET: &str = "s3cr3t-P@ss'$(id)";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+/// A YAML file as JSON, parsed by `PyYAML` (`safe_load`: no custom tags).
+fn yaml(path: &Path) -> Value {
+    let code = "import json, sys, yaml\njson.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)";
+    for python in ["python3", "/usr/bin/python3"] {
+        let Ok(out) = Command::new(python).args(["-c", code]).arg(path).output() else {
+            continue;
+        };
+        if out.status.success() {
+            return serde_json::from_slice(&out.stdout).unwrap();
+        }
+        assert!(
+            text(&out.stderr).contains("No module named"),
+            "{} is not valid YAML: {}",
+            path.display(),
+            describe(&out)
+        );
+    }
+    panic!("no python3 with PyYAML: run scripts/setup/60-groovy.sh (apt-get install python3-yaml)");
+}
+
+/// The long flags `qcs scan --help` lists.
+fn scan_flags() -> &'static BTreeSet<String> {
+    static FLAGS: OnceLock<BTreeSet<String>> = OnceLock::new();
+    FLAGS.get_or_init(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_qcs"))
+            .args(["scan", "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+        long_flags(&text(&out.stdout))
+    })
+}
+
+fn long_flags(s: &str) -> BTreeSet<String> {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.len() > 2 && w.starts_with("--") && w.as_bytes()[2].is_ascii_lowercase())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn assert_known_flags<'a>(args: impl IntoIterator<Item = &'a String>, by: &str) {
+    let known = scan_flags();
+    for arg in args {
+        let flag = arg.split('=').next().unwrap();
+        if flag.starts_with("--") {
+            assert!(
+                known.contains(flag),
+                "{by} passes {flag}, which `qcs scan --help` does not list"
+            );
+        }
+    }
+}
+
+/// A stand-in `qcs` in `dir/bin`: records its arguments (one a line) and environment in `dir`,
+/// writes summary.json (top-level outcome `$STUB_OUTCOME`), summary.md and results.sarif into the
+/// `--output-dir` unless `STUB_WRITE=0`, and exits with `$STUB_EXIT`.
+fn stub_qcs(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+: > "{d}/args"
+for a in "$@"; do printf '%s\n' "$a" >> "{d}/args"; done
+env > "{d}/env"
+out=qcs-reports; prev=
+for a in "$@"; do [ "$prev" = --output-dir ] && out=$a; prev=$a; done
+code=${{STUB_EXIT:-0}}
+if [ "${{STUB_WRITE:-1}}" = 1 ]; then
+  mkdir -p "$out"
+  printf '## qcs: %s\n' "${{STUB_OUTCOME:-passed}}" > "$out/summary.md"
+  printf '{{"version":"2.1.0","runs":[]}}' > "$out/results.sarif"
+  printf '{{"schema_version":1,"outcome":"%s","exit_code":%s,"images":[{{"outcome":"passed"}}]}}' \
+    "${{STUB_OUTCOME:-passed}}" "$code" > "$out/summary.json"
+fi
+exit "$code"
+"#,
+        d = dir.display()
+    );
+    let path = bin.join("qcs");
+    fs::write(&path, script).unwrap();
+    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
+    bin
+}
+
+fn recorded_args(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join("args"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn outcome_for(code: i32) -> &'static str {
+    match code {
+        0 => "passed",
+        1 => "failed",
+        _ => "error",
+    }
+}
+
+// --- Jenkins --------------------------------------------------------------------------------
+
+#[test]
+fn jenkins_step_against_a_stub_pipeline() {
+    let groovy = Command::new("groovy").arg("--version").output();
+    assert!(
+        groovy.is_ok_and(|o| o.status.success()),
+        "groovy is missing: run scripts/setup/60-groovy.sh (apt-get install groovy)"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let flags_file = tmp.path().join("flags");
+    let out = Command::new("bash")
+        .arg(root().join("integrations/jenkins/test/run.sh"))
+        .env("QCS_FLAGS_OUT", &flags_file)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", describe(&out));
+    let closing = stdout
+        .lines()
+        .rev()
+        .find(|l| l.ends_with(" failed"))
+        .unwrap_or_default();
+    let passed: u32 = closing
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0);
+    assert!(
+        closing.ends_with(" 0 failed") && passed >= 30,
+        "closing line {closing:?}\n{stdout}"
+    );
+
+    let flags: Vec<String> = fs::read_to_string(&flags_file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(flags.len() > 20, "too few flags recorded: {flags:?}");
+    assert_known_flags(&flags, "the Jenkins step");
+}
+
+// --- GitHub Action --------------------------------------------------------------------------
+
+fn github() -> PathBuf {
+    root().join("integrations/github")
+}
+
+#[test]
+fn github_action_metadata() {
+    let action = yaml(&github().join("action.yml"));
+    assert_eq!(action["runs"]["using"], "composite");
+    let inputs = action["inputs"].as_object().unwrap();
+    for name in [
+        "images",
+        "policy",
+        "platform",
+        "gateway-url",
+        "formats",
+        "timeout",
+        "report-only",
+        "sarif-upload",
+        "version",
+        "username",
+        "password",
+    ] {
+        assert!(inputs.contains_key(name), "input {name} missing");
+        assert!(
+            inputs[name]["description"].is_string(),
+            "input {name} undocumented"
+        );
+    }
+    assert_eq!(inputs["sarif-upload"]["default"], "true");
+    assert_eq!(inputs["report-only"]["default"], "false");
+    for (name, output) in action["outputs"].as_object().unwrap() {
+        assert_eq!(
+            output["value"],
+            format!("${{{{ steps.scan.outputs.{name} }}}}")
+        );
+    }
+    for name in ["outcome", "exit-code", "summary-path"] {
+        assert!(
+            action["outputs"].get(name).is_some(),
+            "output {name} missing"
+        );
+    }
+
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let step = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    assert_eq!(
+        step("install")["run"],
+        r#"bash "$GITHUB_ACTION_PATH/install.sh""#
+    );
+    let scan = step("scan");
+    assert_eq!(scan["run"], r#"bash "$GITHUB_ACTION_PATH/run.sh""#);
+    assert_eq!(scan["env"]["QCS_BIN"], "${{ steps.install.outputs.bin }}");
+    // Every input reaches run.sh as INPUT_<NAME> (or the install step), and no input is pasted
+    // into a shell line, where a value could inject commands.
+    for name in inputs.keys() {
+        let var = format!("INPUT_{}", name.to_uppercase().replace('-', "_"));
+        let handled_elsewhere =
+            ["version", "repository", "sarif-category"].contains(&name.as_str());
+        assert!(
+            handled_elsewhere || scan["env"][&var] == format!("${{{{ inputs.{name} }}}}"),
+            "input {name} does not reach run.sh as {var}"
+        );
+    }
+    for s in steps {
+        if let Some(run) = s["run"].as_str() {
+            assert!(
+                !run.contains("${{"),
+                "an expression inside a run line: {run}"
+            );
+        }
+    }
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .unwrap();
+    let cond = upload["if"].as_str().unwrap();
+    assert!(
+        cond.contains("always()") && cond.contains("inputs.sarif-upload == 'true'"),
+        "{cond}"
+    );
+    assert_eq!(
+        upload["with"]["sarif_file"],
+        "${{ steps.scan.outputs.sarif-path }}"
+    );
+}
+
+/// One run of run.sh with a stub qcs; returns (exit code, args, outputs, step summary, stdout).
+struct Run {
+    code: i32,
+    args: Vec<String>,
+    outputs: String,
+    summary: String,
+    stdout: String,
+    qcs_env: String,
+}
+
+fn run_github(envs: &[(&str, &str)]) -> Run {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = stub_qcs(tmp.path());
+    let work = tmp.path().join("work");
+    fs::create_dir(&work).unwrap();
+    let (outputs, summary) = (tmp.path().join("outputs"), tmp.path().join("summary"));
+    fs::write(&summary, "earlier step\n").unwrap();
+    let out = Command::new("bash")
+        .arg(github().join("run.sh"))
+        .current_dir(&work)
+        .env_clear()
+        .env("PATH", path_with(&bin))
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    let args = if tmp.path().join("args").exists() {
+        recorded_args(tmp.path())
+    } else {
+        Vec::new()
+    };
+    Run {
+        code: out.status.code().unwrap(),
+        args,
+        outputs: fs::read_to_string(&outputs).unwrap_or_default(),
+        summary: fs::read_to_string(&summary).unwrap(),
+        stdout: text(&out.stdout),
+        qcs_env: fs::read_to_string(tmp.path().join("env")).unwrap_or_default(),
+    }
+}
+
+/// Whitespace-separated words, for expected command lines.
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn github_run_builds_the_command_line_and_keeps_secrets_in_the_environment() {
+    let r = run_github(&[
+        ("INPUT_IMAGES", "myapp:1.4,\nworker:1.4\n"),
+        ("INPUT_POLICY", "ci/qcs policy.toml"),
+        ("INPUT_PLATFORM", "US2"),
+        ("INPUT_GATEWAY_URL", "http://127.0.0.1:8443"),
+        ("INPUT_FORMATS", "json,markdown,sarif,html"),
+        ("INPUT_TIMEOUT", "15m"),
+        ("INPUT_REPORT_ONLY", "false"),
+        ("INPUT_SARIF_UPLOAD", "true"),
+        ("INPUT_SKIP_SENSOR_CHECK", "true"),
+        ("INPUT_ARGS", "--concurrency 4"),
+        ("INPUT_USERNAME", "ci-bot"),
+        ("INPUT_PASSWORD", SECRET),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(
+        r.args,
+        strs(&[
+            "scan",
+            "--platform",
+            "US2",
+            "--gateway-url",
+            "http://127.0.0.1:8443",
+            "--policy",
+            "ci/qcs policy.toml",
+            "--timeout",
+            "15m",
+            "--skip-sensor-check",
+            "--output-dir",
+            "qcs-reports",
+            "--format",
+            "json",
+            "--format",
+            "markdown",
+            "--format",
+            "sarif",
+            "--format",
+            "html",
+            "--concurrency",
+            "4",
+            "myapp:1.4",
+            "worker:1.4",
+        ])
+    );
+    assert_known_flags(&r.args, "the GitHub Action");
+    assert!(
+        r.qcs_env
+            .lines()
+            .any(|l| l == format!("QUALYS_PASSWORD={SECRET}")),
+        "qcs did not get the password"
+    );
+    assert!(r.qcs_env.lines().any(|l| l == "QUALYS_USERNAME=ci-bot"));
+    assert!(!r.args.iter().any(|a| a.contains("s3cr3t")));
+    // The only place the password is printed is the runner's mask command.
+    for line in r.stdout.lines().filter(|l| l.contains("s3cr3t")) {
+        assert_eq!(line, format!("::add-mask::{SECRET}"));
+    }
+    let outputs: BTreeSet<&str> = r.outputs.lines().collect();
+    let expected = [
+        "outcome=passed",
+        "exit-code=0",
+        "report-dir=qcs-reports",
+        "summary-path=qcs-reports/summary.md",
+        "sarif-path=qcs-reports/results.sarif",
+    ];
+    assert_eq!(outputs, expected.into_iter().collect());
+    assert_eq!(r.summary, "earlier step\n## qcs: passed\n");
+}
+
+#[test]
+fn github_run_exit_codes_and_outputs() {
+    for code in [0, 1, 2, 3, 4, 5, 127] {
+        let exit = code.to_string();
+        let write = if code == 2 { "0" } else { "1" };
+        let r = run_github(&[
+            ("INPUT_IMAGES", "myapp:1.4"),
+            ("STUB_EXIT", &exit),
+            ("STUB_OUTCOME", outcome_for(code)),
+            ("STUB_WRITE", write),
+        ]);
+        assert_eq!(r.code, code, "{}", r.stdout);
+        assert!(
+            r.outputs.contains(&format!("\nexit-code={code}\n")),
+            "{}",
+            r.outputs
+        );
+        assert!(
+            r.outputs
+                .starts_with(&format!("outcome={}\n", outcome_for(code))),
+            "{}",
+            r.outputs
+        );
+        let annotated = r
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("::error title=qcs::"));
+        assert_eq!(annotated, code != 0, "{}", r.stdout);
+        if code == 2 {
+            // No reports: empty paths, and the job summary says why.
+            assert!(
+                r.outputs.contains("summary-path=\n") && r.outputs.contains("sarif-path=\n"),
+                "{}",
+                r.outputs
+            );
+            assert!(
+                r.summary
+                    .contains("exit code 2 (usage or configuration error)"),
+                "{}",
+                r.summary
+            );
+        } else {
+            assert!(
+                r.summary
+                    .ends_with(&format!("## qcs: {}\n", outcome_for(code))),
+                "{}",
+                r.summary
+            );
+        }
+    }
+    let policy = run_github(&[
+        ("INPUT_IMAGES", "a:1"),
+        ("STUB_EXIT", "1"),
+        ("STUB_OUTCOME", "failed"),
+    ]);
+    assert!(
+        policy
+            .stdout
+            .contains("::error title=qcs::policy violated (exit code 1)"),
+        "{}",
+        policy.stdout
+    );
+}
+
+#[test]
+fn github_run_report_only_passes_and_tells_the_real_outcome() {
+    let r = run_github(&[
+        ("INPUT_IMAGES", "a:1"),
+        ("INPUT_REPORT_ONLY", "true"),
+        ("STUB_OUTCOME", "failed"),
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(r.args.contains(&"--report-only".to_owned()), "{:?}", r.args);
+    assert!(
+        r.outputs.starts_with("outcome=failed\nexit-code=0\n"),
+        "{}",
+        r.outputs
+    );
+    let plain = run_github(&[("INPUT_IMAGES", "a:1")]);
+    assert!(!plain.args.contains(&"--report-only".to_owned()));
+}
+
+/// The values of the `--format` flags, in order.
+fn formats_of(args: &[String]) -> Vec<&str> {
+    args.windows(2)
+        .filter(|w| w[0] == "--format")
+        .map(|w| w[1].as_str())
+        .collect()
+}
+
+#[test]
+fn github_run_adds_the_formats_it_needs() {
+    let r = run_github(&[("INPUT_FORMATS", "junit"), ("INPUT_SARIF_UPLOAD", "true")]);
+    assert_eq!(formats_of(&r.args), ["junit", "json", "markdown", "sarif"]);
+    assert_eq!(
+        r.args.last().unwrap(),
+        "sarif",
+        "no image given: qcs reads IMAGE_ID"
+    );
+    let r = run_github(&[
+        ("INPUT_FORMATS", "json html"),
+        ("INPUT_SARIF_UPLOAD", "false"),
+        ("INPUT_STEP_SUMMARY", "false"),
+    ]);
+    assert_eq!(formats_of(&r.args), ["json", "html"]);
+    assert_eq!(
+        r.summary, "earlier step\n",
+        "step-summary false still wrote the summary"
+    );
+}
+
+fn run_install(envs: &[(&str, &str)], path: &str) -> (Output, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let outputs = tmp.path().join("outputs");
+    let out = Command::new("bash")
+        .arg(github().join("install.sh"))
+        .env_clear()
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("RUNNER_TEMP", tmp.path())
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    (out, fs::read_to_string(&outputs).unwrap_or_default())
+}
+
+#[test]
+fn github_install_uses_the_qcs_on_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = stub_qcs(tmp.path());
+    let (out, outputs) = run_install(&[], &path_with(&bin));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(outputs, format!("bin={}\n", bin.join("qcs").display()));
+    let (out, _) = run_install(&[("QCS_VERSION", "installed")], "/usr/bin:/bin");
+    assert!(
+        !out.status.success(),
+        "version installed without qcs on PATH must fail"
+    );
+    assert!(
+        text(&out.stdout).contains("there is none") || text(&out.stderr).contains("there is none")
+    );
+}
+
+#[test]
+fn github_install_downloads_a_release_and_verifies_its_checksum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asset = "qcs-x86_64-unknown-linux-musl.tar.gz";
+    let pkg = tmp.path().join("pkg/qcs-1.2.3");
+    fs::create_dir_all(&pkg).unwrap();
+    fs::write(pkg.join("qcs"), "#!/bin/sh\necho 'qcs 1.2.3'\n").unwrap();
+    fs::write(pkg.join("LICENSE"), "Apache-2.0\n").unwrap();
+    for version in ["download/v1.2.3", "latest/download"] {
+        let dir = tmp.path().join("releases").join(version);
+        fs::create_dir_all(&dir).unwrap();
+        let tar = Command::new("tar")
+            .arg("-czf")
+            .arg(dir.join(asset))
+            .arg("-C")
+            .arg(tmp.path().join("pkg"))
+            .arg("qcs-1.2.3")
+            .output()
+            .unwrap();
+        assert!(tar.status.success(), "{}", describe(&tar));
+        let sum = Command::new("sha256sum")
+            .arg(asset)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        fs::write(
+            dir.join("SHA256SUMS"),
+            format!("{}0000  qcs-other.tar.gz\n", "0".repeat(60)) + &text(&sum.stdout),
+        )
+        .unwrap();
+    }
+    let base = format!("file://{}", tmp.path().join("releases").display());
+    // Linux x86_64, releases from the directory, PATH without any qcs (so no version given means
+    // the latest release).
+    let install = |version: &str, dest: &Path| {
+        let dest = dest.display().to_string();
+        let envs = [
+            ("RUNNER_OS", "Linux"),
+            ("RUNNER_ARCH", "X64"),
+            ("QCS_DOWNLOAD_BASE", base.as_str()),
+            ("QCS_VERSION", version),
+            ("QCS_INSTALL_DIR", dest.as_str()),
+        ];
+        run_install(&envs, "/usr/bin:/bin")
+    };
+
+    for (version, install_dir) in [("v1.2.3", "pinned"), ("", "latest")] {
+        let dest = tmp.path().join(install_dir);
+        let (out, outputs) = install(version, &dest);
+        assert!(out.status.success(), "{}", describe(&out));
+        assert_eq!(outputs, format!("bin={}\n", dest.join("qcs").display()));
+        let ran = Command::new(dest.join("qcs")).output().unwrap();
+        assert_eq!(text(&ran.stdout), "qcs 1.2.3\n");
+    }
+
+    let sums = tmp.path().join("releases/download/v1.2.3/SHA256SUMS");
+    fs::write(&sums, format!("{}  {asset}\n", "f".repeat(64))).unwrap();
+    let dest = tmp.path().join("tampered");
+    let (out, outputs) = install("1.2.3", &dest);
+    assert!(!out.status.success(), "a bad checksum was accepted");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("checksum mismatch"), "{}", describe(&out));
+    assert!(outputs.is_empty() && !dest.join("qcs").exists());
+
+    let (out, _) = install("9.9.9", &dest);
+    assert!(!out.status.success(), "a missing release was accepted");
+}
+
+// --- GitLab ---------------------------------------------------------------------------------
+
+fn gitlab_template() -> Value {
+    yaml(&root().join("integrations/gitlab/qcs.gitlab-ci.yml"))
+}
+
+#[test]
+fn gitlab_template_structure() {
+    let t = gitlab_template();
+    let keys: Vec<&String> = t.as_object().unwrap().keys().collect();
+    assert!(
+        keys.iter().all(|k| k.starts_with('.')),
+        "including the template must add no job: {keys:?}"
+    );
+    let job = &t[".qcs-scan"];
+    assert!(
+        job["allow_failure"].is_null(),
+        "the gate job must fail on a policy violation"
+    );
+    let artifacts = &job["artifacts"];
+    assert_eq!(artifacts["when"], "always");
+    assert_eq!(
+        artifacts["reports"]["container_scanning"],
+        "qcs-reports/gl-container-scanning-report.json"
+    );
+    assert_eq!(artifacts["reports"]["junit"], "qcs-reports/junit.xml");
+    assert_eq!(artifacts["reports"]["dotenv"], "qcs-reports/qcs.env");
+    assert!(
+        artifacts["paths"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("qcs-reports/"))
+    );
+    let formats = job["variables"]["QCS_FORMATS"].as_str().unwrap();
+    for needed in ["gitlab", "junit", "json"] {
+        assert!(
+            formats.split_whitespace().any(|f| f == needed),
+            "default formats lack {needed}"
+        );
+    }
+    let advisory = &t[".qcs-scan-advisory"];
+    assert_eq!(advisory["extends"], ".qcs-scan");
+    assert_eq!(
+        advisory["allow_failure"]["exit_codes"],
+        serde_json::json!([1])
+    );
+}
+
+/// Runs the template's script as GitLab would (the job's variables in the environment, `-e`)
+/// with `shell` in a fresh directory; returns (exit code, args, qcs.env, stdout).
+fn run_gitlab(shell: &[&str], vars: &[(&str, &str)]) -> (i32, Vec<String>, String, String) {
+    let t = gitlab_template();
+    let job = &t[".qcs-scan"];
+    let script: Vec<&str> = job["script"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = stub_qcs(tmp.path());
+    let work = tmp.path().join("work");
+    fs::create_dir(&work).unwrap();
+    let mut cmd = Command::new(shell[0]);
+    cmd.args(&shell[1..])
+        .arg(script.join("\n"))
+        .current_dir(&work)
+        .env_clear()
+        .env("PATH", path_with(&bin));
+    for (k, v) in job["variables"].as_object().unwrap() {
+        cmd.env(k, v.as_str().unwrap());
+    }
+    let out = cmd.envs(vars.iter().copied()).output().unwrap();
+    let args = if tmp.path().join("args").exists() {
+        recorded_args(tmp.path())
+    } else {
+        Vec::new()
+    };
+    let dotenv = fs::read_to_string(work.join("qcs-reports/qcs.env")).unwrap_or_default();
+    (out.status.code().unwrap(), args, dotenv, text(&out.stdout))
+}
+
+#[test]
+fn gitlab_script_command_line() {
+    let (code, args, _, stdout) = run_gitlab(
+        &["sh", "-e", "-c"],
+        &[
+            ("QCS_IMAGES", "registry.example/app:abc123, worker:1"),
+            ("QCS_POLICY", "qcs-policy.toml"),
+            ("QCS_TIMEOUT", "15m"),
+            ("QCS_ARGS", "--skip-sensor-check --concurrency 4"),
+            ("QUALYS_PASSWORD", SECRET),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        args,
+        words(concat!(
+            "scan --output-dir qcs-reports --policy qcs-policy.toml --timeout 15m --format json ",
+            "--format junit --format gitlab --format markdown --format html --skip-sensor-check ",
+            "--concurrency 4 registry.example/app:abc123 worker:1",
+        ))
+    );
+    assert_known_flags(&args, "the GitLab template");
+    assert!(!stdout.contains("s3cr3t"));
+    let (_, args, _, _) = run_gitlab(
+        &["sh", "-e", "-c"],
+        &[("QCS_REPORT_ONLY", "true"), ("QCS_FORMATS", "json,gitlab")],
+    );
+    assert_eq!(
+        args,
+        words("scan --output-dir qcs-reports --format json --format gitlab --report-only")
+    );
+}
+
+#[test]
+fn gitlab_script_exit_codes() {
+    for shell in [
+        &["sh", "-e", "-c"][..],
+        &["bash", "-e", "-o", "pipefail", "-c"][..],
+    ] {
+        for code in [0, 1, 2, 3, 4, 5, 127] {
+            let exit = code.to_string();
+            let write = if code == 2 { "0" } else { "1" };
+            let (got, _, dotenv, stdout) = run_gitlab(
+                shell,
+                &[
+                    ("QCS_IMAGES", "a:1"),
+                    ("STUB_EXIT", &exit),
+                    ("STUB_OUTCOME", outcome_for(code)),
+                    ("STUB_WRITE", write),
+                ],
+            );
+            assert_eq!(got, code, "{shell:?}: {stdout}");
+            assert_eq!(
+                dotenv,
+                format!("QCS_EXIT_CODE={code}\nQCS_OUTCOME={}\n", outcome_for(code)),
+                "{shell:?}"
+            );
+        }
+    }
+    // report only: exit 0, the verdict from summary.json
+    let (code, _, dotenv, _) = run_gitlab(
+        &["sh", "-e", "-c"],
+        &[("QCS_REPORT_ONLY", "true"), ("STUB_OUTCOME", "failed")],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(dotenv, "QCS_EXIT_CODE=0\nQCS_OUTCOME=failed\n");
+}

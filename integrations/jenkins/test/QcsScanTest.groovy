@@ -1,0 +1,401 @@
+// Runs vars/qcsScan.groovy against a stub pipeline context: sh, withCredentials, usernamePassword,
+// withEnv, junit, archiveArtifacts, error, unstable, echo, env and currentBuild record what the
+// step does, and sh answers with a chosen exit code. Checks the command line (also by running it
+// through bash against a stub qcs), that secrets never reach it, and the build result per exit
+// code. Prints "N passed, M failed"; exits 1 when any check fails.
+//
+// Usage: groovy -cp stubs QcsScanTest.groovy <path to vars/qcsScan.groovy>
+// With QCS_FLAGS_OUT set, writes every qcs flag the step produced, one a line, to that file.
+
+import org.codehaus.groovy.runtime.InvokerHelper
+
+class StepError extends RuntimeException {
+    StepError(String message) { super(message) }
+}
+
+// One run of the step: the recorded calls and the result.
+class Ctx {
+    static final String USER = 'ci-bot'
+    static final String SECRET = 's3cr3t-P@ss\'$(id)'
+    static final String PROXY_SECRET = 'pr0xy-s3cret'
+    static final String WEBHOOK = 'https://hooks.example/T0KEN-s3cret'
+
+    int exitCode = 0
+    List calls = []             // [name, args] in order
+    Map env = [BUILD_NUMBER: '42', WORKSPACE: '/ws']
+    Map currentBuild = [result: null]
+    List<String> echoes = []
+    List shCalls = []           // [args map, env snapshot]
+    String failure              // message of error(), if called
+    def returned
+
+    Binding binding() {
+        Binding b = new Binding()
+        b.setVariable('env', env)
+        b.setVariable('currentBuild', currentBuild)
+        b.setVariable('sh', { Map args ->
+            calls << ['sh', args]
+            shCalls << [args, new LinkedHashMap(env)]
+            return args.returnStatus ? exitCode : ''
+        })
+        b.setVariable('usernamePassword', { Map args -> [kind: 'usernamePassword'] + args })
+        b.setVariable('string', { Map args -> [kind: 'string'] + args })
+        b.setVariable('withCredentials', { List creds, Closure body ->
+            calls << ['withCredentials', creds]
+            creds.each { c ->
+                if (c.kind == 'string') {
+                    env[c.variable] = WEBHOOK
+                    return
+                }
+                boolean proxy = c.credentialsId == 'proxy'
+                env[c.usernameVariable] = proxy ? 'proxy-user' : USER
+                env[c.passwordVariable] = proxy ? PROXY_SECRET : SECRET
+            }
+            try {
+                return body()
+            } finally {
+                creds.each { c -> [c.variable, c.usernameVariable, c.passwordVariable].each { if (it) { env.remove(it) } } }
+            }
+        })
+        b.setVariable('withEnv', { List vars, Closure body ->
+            calls << ['withEnv', vars]
+            Map saved = new LinkedHashMap(env)
+            vars.each { String v -> int i = v.indexOf('='); env[v.substring(0, i)] = v.substring(i + 1) }
+            try {
+                return body()
+            } finally {
+                env.clear(); env.putAll(saved)
+            }
+        })
+        b.setVariable('junit', { Map args -> calls << ['junit', args] })
+        b.setVariable('archiveArtifacts', { Map args -> calls << ['archiveArtifacts', args] })
+        b.setVariable('echo', { String msg -> calls << ['echo', msg]; echoes << msg })
+        b.setVariable('unstable', { String msg ->
+            calls << ['unstable', msg]
+            currentBuild.result = 'UNSTABLE'
+        })
+        b.setVariable('error', { String msg ->
+            calls << ['error', msg]
+            throw new StepError(msg)
+        })
+        b
+    }
+
+    String result() { failure != null ? 'FAILURE' : (currentBuild.result ?: 'SUCCESS') }
+    List names() { calls.collect { it[0] } }
+    List callsOf(String name) { calls.findAll { it[0] == name }.collect { it[1] } }
+    String script() {
+        assert shCalls.size() == 1: "sh called ${shCalls.size()} times"
+        shCalls[0][0].script
+    }
+}
+
+class Runner {
+    Class stepClass
+    int passed = 0
+    int failed = 0
+    Set<String> flags = new TreeSet<>()
+
+    Ctx run(Map params, int exitCode = 0) {
+        Ctx ctx = new Ctx(exitCode: exitCode)
+        Script step = InvokerHelper.createScript(stepClass, ctx.binding())
+        try {
+            ctx.returned = step.invokeMethod('call', [params] as Object[])
+        } catch (StepError e) {
+            ctx.failure = e.message
+        }
+        ctx.shCalls.each { sh ->
+            (sh[0].script as String).split(' ').findAll { it.startsWith('--') }.each { flags << it }
+        }
+        // Whatever happened, no secret may be in what the step wrote or ran.
+        String seen = (ctx.shCalls.collect { it[0].script } + ctx.echoes + [ctx.failure]).join('\n')
+        [Ctx.SECRET, Ctx.PROXY_SECRET, 's3cr3t', 'T0KEN'].each { s ->
+            assert !seen.contains(s): "a secret reached the log or the command line: ${seen}"
+        }
+        ctx
+    }
+
+    void test(String name, Closure body) {
+        try {
+            body()
+            passed++
+            println "ok      ${name}"
+        } catch (Throwable t) {
+            failed++
+            println "FAILED  ${name}\n${t.message}"
+        }
+    }
+}
+
+if (args.length != 1) {
+    System.err.println('usage: groovy -cp stubs QcsScanTest.groovy vars/qcsScan.groovy')
+    System.exit(2)
+}
+def loader = new GroovyClassLoader(this.class.classLoader)
+Runner r = new Runner(stepClass: loader.parseClass(new File(args[0])))
+
+final Map BRIEF = [images: ['myapp:1.4', 'worker:1.4'], policy: 'qcs-policy.toml', platform: 'US2',
+                   credentialsId: 'qualys', formats: ['junit', 'sarif', 'html'], timeout: '10m',
+                   reportOnly: false]
+
+// --- the command line ----------------------------------------------------------------------
+
+r.test('builds the qcs scan command line from the step parameters') {
+    Ctx c = r.run(BRIEF)
+    assert c.script() == 'qcs scan --platform US2 --timeout 10m --policy qcs-policy.toml ' +
+        '--output-dir qcs-reports --format junit --format sarif --format html myapp:1.4 worker:1.4'
+    assert c.shCalls[0][0].returnStatus == true
+}
+
+r.test('credentials come through withCredentials into the environment, never the script') {
+    Ctx c = r.run(BRIEF)
+    List creds = c.callsOf('withCredentials')
+    assert creds.size() == 1
+    assert creds[0] == [[kind: 'usernamePassword', credentialsId: 'qualys',
+                         usernameVariable: 'QUALYS_USERNAME', passwordVariable: 'QUALYS_PASSWORD']]
+    Map envAtSh = c.shCalls[0][1]
+    assert envAtSh.QUALYS_USERNAME == Ctx.USER
+    assert envAtSh.QUALYS_PASSWORD == Ctx.SECRET
+    assert !c.script().contains('QUALYS_PASSWORD')
+    assert !c.env.containsKey('QUALYS_PASSWORD'): 'the secret outlived withCredentials'
+}
+
+r.test('OAuth credentials go to the client id and secret variables') {
+    Ctx c = r.run(BRIEF + [auth: 'oauth'])
+    Map cred = c.callsOf('withCredentials')[0][0]
+    assert cred.usernameVariable == 'QUALYS_CLIENT_ID'
+    assert cred.passwordVariable == 'QUALYS_CLIENT_SECRET'
+    assert c.script().contains(' --auth oauth ')
+}
+
+r.test('without credentialsId the step runs qcs with the agent environment as it is') {
+    Ctx c = r.run([images: 'myapp:1.4'])
+    assert !c.names().contains('withCredentials')
+    assert c.script() == 'qcs scan --output-dir qcs-reports --format json --format junit --format html myapp:1.4'
+}
+
+r.test('no images: qcs reads IMAGE_ID itself, as the plugin did') {
+    Ctx c = r.run([platform: 'US1'])
+    assert c.script().endsWith('--format html')
+}
+
+r.test('values are single-quoted so the shell expands nothing in them') {
+    String nasty = "my app'; touch /tmp/pwned #"
+    Ctx c = r.run([images: [nasty, '$(id)', 'ok:1'], policy: 'dir with space/p.toml', qcs: '/opt/qcs/bin/qcs'])
+    assert c.script() == "/opt/qcs/bin/qcs scan --policy 'dir with space/p.toml' --output-dir qcs-reports " +
+        "--format json --format junit --format html 'my app'\"'\"'; touch /tmp/pwned #' '\$(id)' ok:1"
+}
+
+r.test('the command line, run by bash, gives qcs exactly the values given') {
+    File dir = File.createTempDir()
+    try {
+        File out = new File(dir, 'args')
+        File stub = new File(dir, 'qcs')
+        stub.text = '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > "' + out.path + '"\nexit 3\n'
+        stub.setExecutable(true)
+        List images = ["a'b", '$(id)', '`id`', 'x y', 'c\\d', '*']
+        Ctx c = r.run([images: images, qcs: stub.path, args: ['--verbose'], timeout: '1h30m'])
+        Process proc = ['bash', '-c', c.script()].execute(null, dir)
+        proc.waitFor()
+        assert proc.exitValue() == 3
+        assert out.readLines() == ['scan', '--timeout', '1h30m', '--output-dir', 'qcs-reports', '--format', 'json',
+                                   '--format', 'junit', '--format', 'html', '--verbose'] + images
+    } finally {
+        dir.deleteDir()
+    }
+}
+
+// --- results per exit code ---------------------------------------------------------------------
+
+r.test('exit 0: SUCCESS, junit published, reports archived, a result returned') {
+    Ctx c = r.run(BRIEF, 0)
+    assert c.result() == 'SUCCESS'
+    assert c.callsOf('junit') == [[testResults: 'qcs-reports/junit.xml', allowEmptyResults: true,
+                                   skipMarkingBuildUnstable: true]]
+    assert c.callsOf('archiveArtifacts') == [[artifacts: 'qcs-reports/**', allowEmptyArchive: true]]
+    assert c.returned == [exitCode: 0, outcome: 'passed', reportDir: 'qcs-reports']
+}
+
+r.test('exit 1: FAILURE "policy violated", after publishing the reports') {
+    Ctx c = r.run(BRIEF, 1)
+    assert c.result() == 'FAILURE'
+    assert c.failure.contains('policy violated') && c.failure.contains('exit code 1')
+    List names = c.names()
+    assert names.indexOf('junit') < names.indexOf('error')
+    assert names.indexOf('archiveArtifacts') < names.indexOf('error')
+}
+
+r.test('exit 1 with unstableOnPolicyFailure: UNSTABLE, and the step returns') {
+    Ctx c = r.run(BRIEF + [unstableOnPolicyFailure: true], 1)
+    assert c.result() == 'UNSTABLE'
+    assert c.callsOf('unstable').size() == 1 && c.callsOf('unstable')[0].contains('policy violated')
+    assert c.returned == [exitCode: 1, outcome: 'failed', reportDir: 'qcs-reports']
+}
+
+[2: 'configuration error', 3: 'container engine or sensor error', 4: 'Qualys API error',
+ 5: 'no complete scan result'].each { int code, String reason ->
+    r.test("exit ${code}: FAILURE \"${reason}\", also with unstableOnPolicyFailure") {
+        [BRIEF, BRIEF + [unstableOnPolicyFailure: true]].each { Map params ->
+            Ctx c = r.run(params, code)
+            assert c.result() == 'FAILURE'
+            assert c.failure.contains(reason) && c.failure.contains("exit code ${code}")
+            assert !c.names().contains('unstable')
+            assert c.names().containsAll(['junit', 'archiveArtifacts'])
+        }
+    }
+}
+
+r.test('exit 127 (qcs missing on the agent): FAILURE that says so') {
+    Ctx c = r.run(BRIEF, 127)
+    assert c.result() == 'FAILURE'
+    assert c.failure.contains('exit code 127') && c.failure.contains('installed')
+}
+
+r.test('reportOnly: --report-only is passed and exit 0 is SUCCESS with a note') {
+    Ctx c = r.run(BRIEF + [reportOnly: true], 0)
+    assert c.script().contains(' --report-only ')
+    assert c.result() == 'SUCCESS'
+    assert c.echoes.any { it.contains('report only') }
+    assert !r.run(BRIEF).script().contains('--report-only')
+}
+
+r.test('reportOnly still fails on a configuration error (exit 2)') {
+    Ctx c = r.run(BRIEF + [reportOnly: true], 2)
+    assert c.result() == 'FAILURE'
+}
+
+// --- reports -----------------------------------------------------------------------------------
+
+r.test('no junit format, or publishJunit: false: no junit step; archive: false: no archive') {
+    assert !r.run(BRIEF + [formats: ['json', 'sarif']]).names().contains('junit')
+    assert !r.run(BRIEF + [publishJunit: false]).names().contains('junit')
+    Ctx c = r.run(BRIEF + [archive: false])
+    assert !c.names().contains('archiveArtifacts')
+}
+
+r.test('junit=PATH and outputDir: the published and archived paths follow') {
+    Ctx c = r.run(BRIEF + [formats: ['json', 'junit=out/tests.xml'], outputDir: 'scan-out'])
+    assert c.script().contains('--output-dir scan-out --format json --format junit=out/tests.xml ')
+    assert c.callsOf('junit')[0].testResults == 'out/tests.xml'
+    assert c.callsOf('archiveArtifacts')[0].artifacts == 'scan-out/**'
+}
+
+// --- the plugin's parameter names --------------------------------------------------------------
+
+r.test('plugin names: imageIds, dockerUrl, dockerCert, vulnsTimeout and pollingInterval products') {
+    Ctx c = r.run([imageIds: ' myapp:1.4 , 0123456789ab ', dockerUrl: '/usr/local/bin/nerdctl',
+                   dockerCert: '/certs', vulnsTimeout: '2*60', pollingInterval: '45',
+                   platform: 'US_PLATFORM_2', credentialsId: 'qualys'])
+    assert c.script() == 'qcs scan --platform US_PLATFORM_2 --engine /usr/local/bin/nerdctl --cert-dir /certs ' +
+        '--timeout 120s --interval 45s --output-dir qcs-reports --format json --format junit --format html ' +
+        'myapp:1.4 0123456789ab'
+    assert c.echoes.any { it.contains('warning') && it.contains('pollingInterval') }
+}
+
+r.test('plugin names: useGlobalConfig is ignored with a warning') {
+    Ctx c = r.run([images: ['myapp:1.4'], useGlobalConfig: true])
+    assert c.echoes.any { it.contains('warning') && it.contains('useGlobalConfig') }
+    assert !c.script().contains('lobal')
+    assert c.result() == 'SUCCESS'
+}
+
+r.test('plugin names: a private platform (PCP) uses apiServer as the API URL') {
+    Ctx c = r.run([images: 'a:1', platform: 'PCP', apiServer: 'https://qualysapi.corp.example'])
+    assert c.script().startsWith('qcs scan --api-url https://qualysapi.corp.example --output-dir')
+}
+
+r.test('plugin names: the fail conditions become the qcs policy flags') {
+    Ctx c = r.run([imageIds: 'a:1', isSev5Vulns: true, severity5Limit: 0, isSev4Vulns: true, severity4Limit: '2',
+                   isSev3Vulns: false, severity3Limit: 9,
+                   isFailOnQidFound: true, qidList: '179203, 170560-170590',
+                   isFailOnCVEs: true, cveList: 'CVE-2021-44228,CVE-2017-1000116',
+                   isFailOnSoftware: true, softwareList: 'openssl.*,rpm-libs=4.8.0-55.el6',
+                   failByCvss: true, cvssVersion: 'maxOfv2andv3', cvssThreshold: '7.0',
+                   isPotentialVulnsToBeChecked: true,
+                   isExcludeConditions: true, excludeBy: 'cve', excludeList: 'CVE-2018-2771'])
+    assert c.script() == 'qcs scan --fail-severity 5=0,4=2 --fail-qids 179203,170560-170590 ' +
+        "--fail-cves CVE-2021-44228,CVE-2017-1000116 --fail-software 'openssl.*,rpm-libs=4.8.0-55.el6' " +
+        '--fail-cvss max:7.0 --potential --exclude-cves CVE-2018-2771 --output-dir qcs-reports ' +
+        '--format json --format junit --format html a:1'
+}
+
+r.test('plugin names: excludeBy qid (the default) excludes QIDs') {
+    Ctx c = r.run([imageIds: 'a:1', isExcludeConditions: true, excludeList: '179203,100-200'])
+    assert c.script().contains(' --exclude-qids 179203,100-200 ')
+    assert !c.script().contains('--exclude-cves')
+}
+
+r.test('plugin names: a list without its switch is ignored, with a warning (as in the plugin)') {
+    Ctx c = r.run([imageIds: 'a:1', qidList: '179203', isFailOnQidFound: false, cveList: 'CVE-2021-44228'])
+    assert !c.script().contains('--fail-qids') && !c.script().contains('--fail-cves')
+    assert c.echoes.any { it.contains('qidList is ignored') }
+    assert c.echoes.any { it.contains('cveList is ignored') }
+}
+
+r.test('plugin names: proxy host, port and credentials') {
+    Ctx c = r.run(BRIEF + [useProxy: true, proxyServer: 'proxy.corp', proxyPort: 3128, proxyCredentialsId: 'proxy'])
+    assert c.callsOf('withEnv') == [['HTTPS_PROXY=http://proxy.corp:3128']]
+    List creds = c.callsOf('withCredentials')[0]
+    assert creds*.credentialsId == ['qualys', 'proxy']
+    assert creds[1].usernameVariable == 'QCS_PROXY_USERNAME' && creds[1].passwordVariable == 'QCS_PROXY_PASSWORD'
+    Map envAtSh = c.shCalls[0][1]
+    assert envAtSh.HTTPS_PROXY == 'http://proxy.corp:3128' && envAtSh.QCS_PROXY_PASSWORD == Ctx.PROXY_SECRET
+    assert !c.script().contains('proxy')
+}
+
+r.test('webhookCredentialsId binds the webhook URL to QCS_WEBHOOK_URL') {
+    Ctx c = r.run(BRIEF + [webhookCredentialsId: 'hook'])
+    List creds = c.callsOf('withCredentials')[0]
+    assert creds[1] == [kind: 'string', credentialsId: 'hook', variable: 'QCS_WEBHOOK_URL']
+    assert c.shCalls[0][1].QCS_WEBHOOK_URL == Ctx.WEBHOOK
+    assert !c.names().contains('withEnv')
+}
+
+r.test('plugin names: webhookUrl goes to the environment, with a warning to use a credential') {
+    Ctx c = r.run(BRIEF + [webhookUrl: Ctx.WEBHOOK])
+    assert c.callsOf('withEnv') == [["QCS_WEBHOOK_URL=${Ctx.WEBHOOK}".toString()]]
+    assert c.shCalls[0][1].QCS_WEBHOOK_URL == Ctx.WEBHOOK
+    assert c.echoes.any { it.contains('warning') && it.contains('webhookCredentialsId') }
+}
+
+r.test('qcs names take precedence over the plugin names') {
+    Ctx c = r.run([images: ['new:1'], imageIds: 'old:1', timeout: '15m', vulnsTimeout: '600',
+                   engine: 'unix:///run/podman/podman.sock', dockerUrl: 'unix:///var/run/docker.sock'])
+    assert c.script() == 'qcs scan --engine unix:///run/podman/podman.sock --timeout 15m --output-dir qcs-reports ' +
+        '--format json --format junit --format html new:1'
+}
+
+r.test('the qcs policy flags by their own names') {
+    Ctx c = r.run([images: 'a:1', failSeverity: [5: 0, 4: 2], failQids: ['179203'], failCves: 'CVE-2021-44228',
+                   failSoftware: ['.*:log4j-core<2.17.1'], failCvss: '3:9.0', fixableOnly: true,
+                   excludeQids: ['1-5'], excludeCves: ['CVE-2023-1234'], criteriaJson: 'criteria.json'])
+    assert c.script() == "qcs scan --criteria-json criteria.json --fail-severity 5=0,4=2 --fail-qids 179203 " +
+        "--fail-cves CVE-2021-44228 --fail-software '.*:log4j-core<2.17.1' --fail-cvss 3:9.0 --fixable-only " +
+        "--exclude-qids 1-5 --exclude-cves CVE-2023-1234 --output-dir qcs-reports --format json --format junit " +
+        "--format html a:1"
+}
+
+// --- mistakes ------------------------------------------------------------------------------------
+
+r.test('a misspelt parameter fails the step before anything runs') {
+    Ctx c = r.run([imagess: ['a:1'], polcy: 'p.toml'])
+    assert c.result() == 'FAILURE'
+    assert c.failure.contains('imagess') && c.failure.contains('polcy')
+    assert !c.names().contains('sh')
+}
+
+r.test('a plain password parameter (apiPass, proxyPassword) is refused') {
+    ['apiPass', 'proxyPassword'].each { key ->
+        Ctx c = r.run([images: 'a:1', apiUser: 'u', (key): 'plain'])
+        assert c.result() == 'FAILURE'
+        assert c.failure.contains('credential')
+        assert !c.names().contains('sh')
+    }
+}
+
+String flagsOut = System.getenv('QCS_FLAGS_OUT')
+if (flagsOut) {
+    new File(flagsOut).text = r.flags.join('\n') + '\n'
+}
+println "${r.passed} passed, ${r.failed} failed"
+System.exit(r.failed == 0 ? 0 : 1)
