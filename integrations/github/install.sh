@@ -2,7 +2,8 @@
 # The install step of the qcs GitHub Action (action.yml): puts a qcs binary on the runner and
 # writes its path to $GITHUB_OUTPUT as `bin`.
 #
-#   QCS_VERSION empty:          use the qcs already on PATH, else download the latest release
+#   QCS_VERSION empty:          use the qcs already on PATH, else download the release that
+#                               matches the action's own tag (uses: …@v1.2.3), else the latest
 #   QCS_VERSION "installed":    use the qcs on PATH; fail when there is none
 #   QCS_VERSION "1.2.3"/"v1.2.3": download that release
 #
@@ -31,6 +32,11 @@ if [ -z "$version" ] || [ "$version" = installed ]; then
   fi
 fi
 
+# No version asked for: the release of the action's own tag when it is an exact version.
+if [ -z "$version" ] && [[ "${GITHUB_ACTION_REF:-}" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  version="${GITHUB_ACTION_REF#v}"
+fi
+
 os="${RUNNER_OS:-$(uname -s)}"
 arch="${RUNNER_ARCH:-$(uname -m)}"
 case "$os" in
@@ -53,11 +59,12 @@ asset="qcs-${arch_part}-${os_part}.tar.gz"
 
 base="${QCS_DOWNLOAD_BASE:-}"
 if [ -z "$base" ]; then
-  if [ -z "${QCS_REPOSITORY:-}" ]; then
-    echo "::error title=qcs::QCS_REPOSITORY (owner/name of the qcs releases) is not set" >&2
+  repository="${QCS_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}"
+  if [ -z "$repository" ]; then
+    echo "::error title=qcs::the repository of the qcs releases is not known; set the repository input" >&2
     exit 1
   fi
-  base="https://github.com/${QCS_REPOSITORY}/releases"
+  base="https://github.com/${repository}/releases"
 fi
 if [ -n "$version" ]; then
   url="$base/download/v$version"

@@ -581,7 +581,7 @@ fn github_install_downloads_a_release_and_verifies_its_checksum() {
     let base = format!("file://{}", tmp.path().join("releases").display());
     // Linux x86_64, releases from the directory, PATH without any qcs (so no version given means
     // the latest release).
-    let install = |version: &str, dest: &Path| {
+    let install_at_ref = |version: &str, action_ref: &str, dest: &Path| {
         let dest = dest.display().to_string();
         let envs = [
             ("RUNNER_OS", "Linux"),
@@ -589,14 +589,22 @@ fn github_install_downloads_a_release_and_verifies_its_checksum() {
             ("QCS_DOWNLOAD_BASE", base.as_str()),
             ("QCS_VERSION", version),
             ("QCS_INSTALL_DIR", dest.as_str()),
+            ("GITHUB_ACTION_REF", action_ref),
         ];
         run_install(&envs, "/usr/bin:/bin")
     };
+    let install = |version: &str, dest: &Path| install_at_ref(version, "main", dest);
 
-    for (version, install_dir) in [("v1.2.3", "pinned"), ("", "latest")] {
-        let dest = tmp.path().join(install_dir);
-        let (out, outputs) = install(version, &dest);
+    // A pinned version; the action's own tag when no version is given; else the latest.
+    for (version, action_ref, from) in [
+        ("v1.2.3", "main", "/download/v1.2.3/"),
+        ("", "v1.2.3", "/download/v1.2.3/"),
+        ("", "main", "/latest/download/"),
+    ] {
+        let dest = tmp.path().join(format!("{version}-{action_ref}"));
+        let (out, outputs) = install_at_ref(version, action_ref, &dest);
         assert!(out.status.success(), "{}", describe(&out));
+        assert!(text(&out.stdout).contains(from), "{}", describe(&out));
         assert_eq!(outputs, format!("bin={}\n", dest.join("qcs").display()));
         let ran = Command::new(dest.join("qcs")).output().unwrap();
         assert_eq!(text(&ran.stdout), "qcs 1.2.3\n");
