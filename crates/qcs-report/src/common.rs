@@ -2,6 +2,7 @@
 //! condition as a check with configured vs found, image names, severity words, fix advice and
 //! what the exclusions did.
 
+use std::collections::HashSet;
 use std::fmt::{Display, Write as _};
 
 use qcs_core::summary::{
@@ -54,6 +55,35 @@ pub(crate) fn image_repo(img: &ImageResult) -> String {
     }
 }
 
+/// The first of `candidates` not in `used` (then the last one with `#2`, `#3`, …), now marked
+/// used: the most stable name that is still unique in the report.
+pub(crate) fn unique(used: &mut HashSet<String>, candidates: &[String]) -> String {
+    let last = candidates.last().map_or("", String::as_str);
+    let pick = candidates
+        .iter()
+        .find(|c| !used.contains(*c))
+        .cloned()
+        .unwrap_or_else(|| {
+            // Of these `used.len() + 1` names at least one is free.
+            (2..=used.len() + 2)
+                .map(|n| format!("{last}#{n}"))
+                .find(|c| !used.contains(c))
+                .unwrap_or_default()
+        });
+    used.insert(pick.clone());
+    pick
+}
+
+/// The names of an image from the most to the least stable: repository, `repository:tag`, and
+/// that with the image id.
+pub(crate) fn image_keys(img: &ImageResult) -> Vec<String> {
+    let mut keys = vec![image_repo(img), image_name(img).to_owned()];
+    if let Some(id) = &img.evaluation.image_id {
+        keys.push(format!("{}@{id}", image_name(img)));
+    }
+    keys
+}
+
 /// The word GitLab and GitHub use for a Qualys severity level (5 is Qualys' "Urgent").
 pub(crate) fn severity_word(level: u8) -> &'static str {
     match level {
@@ -64,6 +94,12 @@ pub(crate) fn severity_word(level: u8) -> &'static str {
         1 => "Info",
         _ => "Unknown",
     }
+}
+
+/// The finding's CVEs, each once, in report order (reports may repeat one).
+pub(crate) fn cves(f: &Finding) -> Vec<&String> {
+    let mut seen = HashSet::new();
+    f.cves.iter().filter(|c| seen.insert(c.as_str())).collect()
 }
 
 /// The NVD page of a CVE.
@@ -531,6 +567,16 @@ mod tests {
         let mut img = s.images[2].clone();
         img.input = "localhost:5000/x@sha256:abc".into();
         assert_eq!(image_repo(&img), "localhost:5000/x");
+    }
+
+    #[test]
+    fn unique_names_prefer_the_most_stable_candidate() {
+        let mut used = HashSet::new();
+        let c = ["a".to_owned(), "a:1".to_owned()];
+        assert_eq!(unique(&mut used, &c), "a");
+        assert_eq!(unique(&mut used, &c), "a:1");
+        assert_eq!(unique(&mut used, &c), "a:1#2");
+        assert_eq!(unique(&mut used, &c), "a:1#3");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! without a zone, in UTC); its status is `failure` only when no image got a verdict, and each
 //! image without one is a `warn` message.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -21,7 +22,8 @@ use serde::Serialize;
 use qcs_core::summary::{Finding, ImageResult, Outcome, Package, Summary};
 
 use crate::common::{
-    failing_conditions, fix_advice, image_name, image_repo, kind_word, nvd_url, severity_word,
+    cves, failing_conditions, fix_advice, image_keys, image_name, kind_word, nvd_url,
+    severity_word, unique,
 };
 
 /// The schema version the report declares (the newest GitLab 15+ accepts).
@@ -183,7 +185,14 @@ fn report(summary: &Summary, now: Timestamp) -> Report<'_> {
             },
             messages,
         },
-        vulnerabilities: summary.images.iter().flat_map(vulnerabilities).collect(),
+        vulnerabilities: {
+            let mut ids = HashSet::new();
+            summary
+                .images
+                .iter()
+                .flat_map(|img| vulnerabilities(img, &mut ids))
+                .collect()
+        },
     }
 }
 
@@ -192,9 +201,10 @@ fn gitlab_time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-fn vulnerabilities(img: &ImageResult) -> Vec<Vulnerability> {
+/// The image's vulnerabilities; `ids` holds those already given out in the report.
+fn vulnerabilities(img: &ImageResult, ids: &mut HashSet<String>) -> Vec<Vulnerability> {
     let e = &img.evaluation;
-    let repo = image_repo(img);
+    let keys = image_keys(img);
     let os = e
         .operating_system
         .clone()
@@ -214,7 +224,7 @@ fn vulnerabilities(img: &ImageResult) -> Vec<Vulnerability> {
         };
         for p in packages {
             out.push(Vulnerability {
-                id: id(&repo, f.qid, &p.name),
+                id: id(ids, &keys, f.qid, p),
                 name: truncate(
                     if f.title.trim().is_empty() {
                         format!("Qualys QID {}", f.qid)
@@ -227,9 +237,8 @@ fn vulnerabilities(img: &ImageResult) -> Vec<Vulnerability> {
                 severity: severity_word(f.severity),
                 solution: fix_advice(f).map(|s| truncate(capitalize(&s), MAX_SOLUTION)),
                 identifiers: identifiers(f),
-                links: f
-                    .cves
-                    .iter()
+                links: cves(f)
+                    .into_iter()
                     .map(|c| Link {
                         name: c.clone(),
                         url: nvd_url(c),
@@ -251,9 +260,19 @@ fn vulnerabilities(img: &ImageResult) -> Vec<Vulnerability> {
     out
 }
 
-/// The same for a finding of one repository and package from run to run.
-fn id(repo: &str, qid: u32, package: &str) -> String {
-    let key = format!("qcs/gitlab/{repo}\n{qid}\n{package}");
+/// A UUID v5 of repository, QID and package name: the same from run to run. When that is taken
+/// in the report (two images of one repository, one package twice), of the tag, the image id,
+/// the package version.
+fn id(ids: &mut HashSet<String>, image_keys: &[String], qid: u32, p: &Package) -> String {
+    let mut candidates: Vec<String> = image_keys
+        .iter()
+        .map(|k| format!("qcs/gitlab/{k}\n{qid}\n{}", p.name))
+        .collect();
+    if let Some(last) = candidates.last() {
+        let v = format!("{last}\n{}", p.version.as_deref().unwrap_or(""));
+        candidates.push(v);
+    }
+    let key = unique(ids, &candidates);
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
 
@@ -264,7 +283,7 @@ fn identifiers(f: &Finding) -> Vec<Identifier> {
         value: f.qid.to_string(),
         url: None,
     }];
-    out.extend(f.cves.iter().map(|c| Identifier {
+    out.extend(cves(f).into_iter().map(|c| Identifier {
         kind: "cve",
         name: c.clone(),
         value: c.clone(),
@@ -281,8 +300,10 @@ fn description(img: &ImageResult, f: &Finding) -> String {
         }
     }
     let _ = write!(d, ", {} detection.", kind_word(f.kind));
-    if !f.cves.is_empty() {
-        let _ = write!(d, " CVEs: {}.", f.cves.join(", "));
+    let cves = cves(f);
+    if !cves.is_empty() {
+        let cves: Vec<&str> = cves.iter().map(|c| c.as_str()).collect();
+        let _ = write!(d, " CVEs: {}.", cves.join(", "));
     }
     let failing = failing_conditions(f, img.evaluation.conditions.as_ref());
     if let Some(x) = &f.excluded_by {
@@ -393,12 +414,25 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_stable_uuids_per_repository_qid_and_package() {
-        let a = id("acme/app", 1, "openssl");
-        assert_eq!(a, id("acme/app", 1, "openssl"));
-        assert_ne!(a, id("acme/app", 1, "libssl"));
-        assert_ne!(a, id("acme/app", 2, "openssl"));
+    fn ids_are_stable_uuids_per_repository_qid_and_package_and_unique() {
+        let p = |name: &str| Package {
+            name: name.into(),
+            version: Some("1".into()),
+            fix_version: None,
+        };
+        let keys = ["acme/app".to_owned(), "acme/app:1".to_owned()];
+        let fresh = |qid, pkg: &str| id(&mut HashSet::new(), &keys, qid, &p(pkg));
+        let a = fresh(1, "openssl");
+        assert_eq!(a, fresh(1, "openssl"), "stable from run to run");
+        assert_ne!(a, fresh(1, "libssl"));
+        assert_ne!(a, fresh(2, "openssl"));
         assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 5);
+        let mut used = HashSet::new();
+        let ids: HashSet<String> = (0..4)
+            .map(|_| id(&mut used, &keys, 1, &p("openssl")))
+            .collect();
+        assert_eq!(ids.len(), 4, "unique within a report");
+        assert!(ids.contains(&a));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use qcs_core::summary::{Finding, FindingType, ImageResult, Outcome, Summary};
 
 use crate::common::{
-    checks, escape_md, exclusion_lines, failing_conditions, fix_advice, image_name, list,
+    checks, cves, escape_md, exclusion_lines, failing_conditions, fix_advice, image_name, list,
     package_label, severity_word,
 };
 
@@ -323,7 +323,7 @@ fn row(img: &ImageResult, f: &Finding) -> String {
         f.severity,
         severity_word(f.severity),
         title,
-        escape_md(&list(&f.cves, SHOW)),
+        escape_md(&list(&cves(f), SHOW)),
         escape_md(&list(&packages, SHOW)),
         escape_md(&fix_advice(f).unwrap_or_else(|| "–".to_owned())),
         policy

@@ -13,7 +13,7 @@
 //! tags and rebuilds. Images without a verdict get no run (an empty run would close their open
 //! alerts); they are listed as tool notifications of an extra run without results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -21,8 +21,8 @@ use qcs_core::summary::{Finding, FindingType, ImageResult, Outcome, Summary};
 use serde::Serialize;
 
 use crate::common::{
-    escape_md, failing_conditions, fix_advice, image_name, image_repo, kind_word, nvd_url,
-    package_label,
+    cves, escape_md, failing_conditions, fix_advice, image_keys, image_name, image_repo, kind_word,
+    nvd_url, package_label, unique,
 };
 
 /// The schema URI producers put in `$schema`.
@@ -240,7 +240,7 @@ fn log<'a>(summary: &'a Summary, options: &Options) -> Log<'a> {
         information_uri: env!("CARGO_PKG_REPOSITORY"),
         rules: Vec::new(),
     };
-    let mut categories: BTreeMap<String, usize> = BTreeMap::new();
+    let mut categories = HashSet::new();
     let mut runs = Vec::new();
     let mut errors = Vec::new();
     for img in &summary.images {
@@ -258,15 +258,14 @@ fn log<'a>(summary: &'a Summary, options: &Options) -> Log<'a> {
             });
             continue;
         }
-        // Two images of one repository in a run: the second one's category names its tag.
+        // Two images of one repository in a run: the second one's category names its tag (or
+        // its id).
         let repo = image_repo(img);
-        let seen = categories.entry(repo.clone()).or_insert(0);
-        *seen += 1;
-        let category = if *seen == 1 {
-            format!("qcs/{repo}/")
-        } else {
-            format!("qcs/{}/", image_name(img))
-        };
+        let keys: Vec<String> = image_keys(img)
+            .iter()
+            .map(|k| format!("qcs/{k}/"))
+            .collect();
+        let category = unique(&mut categories, &keys);
         let mut run = Run {
             tool: Tool { driver: driver() },
             automation_details: Some(AutomationDetails { id: category }),
@@ -400,7 +399,12 @@ fn rule(f: &Finding) -> Rule {
         "vulnerability".to_owned(),
         "container".to_owned(),
     ];
-    tags.extend(f.cves.iter().take(MAX_TAGS - tags.len()).cloned());
+    let cves = cves(f);
+    tags.extend(
+        cves.iter()
+            .take(MAX_TAGS - tags.len())
+            .map(|c| (*c).clone()),
+    );
 
     let mut text = format!("{title}\n\nQualys QID {}, severity {}", f.qid, f.severity);
     let mut markdown = format!(
@@ -417,10 +421,14 @@ fn rule(f: &Finding) -> Rule {
     }
     text.push('.');
     markdown.push('.');
-    if !f.cves.is_empty() {
-        let _ = write!(text, "\n\nCVEs: {}", f.cves.join(", "));
-        let links: Vec<String> = f
-            .cves
+    let cve_list = cves
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !cves.is_empty() {
+        let _ = write!(text, "\n\nCVEs: {cve_list}");
+        let links: Vec<String> = cves
             .iter()
             .map(|c| format!("[{c}]({})", nvd_url(c)))
             .collect();
@@ -444,18 +452,18 @@ fn rule(f: &Finding) -> Rule {
     }
     Rule {
         id: rule_id(f.qid),
-        name: rule_id(f.qid),
+        name: title.clone(),
         short_description: Message {
             text: title.clone(),
         },
         full_description: Message {
-            text: if f.cves.is_empty() {
+            text: if cves.is_empty() {
                 title
             } else {
-                format!("{title} ({})", f.cves.join(", "))
+                format!("{title} ({cve_list})")
             },
         },
-        help_uri: f.cves.first().map(|c| nvd_url(c)),
+        help_uri: cves.first().map(|c| nvd_url(c)),
         help: Help { text, markdown },
         default_configuration: Configuration {
             level: if f.severity >= 4 { "error" } else { "warning" },
