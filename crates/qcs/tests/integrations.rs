@@ -152,10 +152,10 @@ fn jenkins_step_against_a_stub_pipeline() {
         "groovy is missing: run scripts/setup/60-groovy.sh (apt-get install groovy)"
     );
     let tmp = tempfile::tempdir().unwrap();
-    let flags_file = tmp.path().join("flags");
+    let commands_file = tmp.path().join("commands");
     let out = Command::new("bash")
         .arg(root().join("integrations/jenkins/test/run.sh"))
-        .env("QCS_FLAGS_OUT", &flags_file)
+        .env("QCS_COMMANDS_OUT", &commands_file)
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
@@ -176,13 +176,47 @@ fn jenkins_step_against_a_stub_pipeline() {
         "closing line {closing:?}\n{stdout}"
     );
 
-    let flags: Vec<String> = fs::read_to_string(&flags_file)
-        .unwrap()
-        .lines()
+    // Every flag the step produced is one `qcs scan` has.
+    let commands = fs::read_to_string(&commands_file).unwrap();
+    let flags: Vec<String> = commands
+        .split(|c: char| c.is_whitespace() || c == '\t')
+        .filter(|w| w.starts_with("--"))
         .map(str::to_owned)
         .collect();
-    assert!(flags.len() > 20, "too few flags recorded: {flags:?}");
+    assert!(flags.len() > 50, "too few flags recorded: {flags:?}");
     assert_known_flags(&flags, "the Jenkins step");
+
+    // The plugin's criteria, as the step turns them into flags, are a policy the real qcs takes.
+    let criteria = commands
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("plugin names: the fail conditions become the qcs policy flags\t")
+        })
+        .expect("the criteria scenario's command line");
+    let real = criteria.replacen("qcs ", &format!("{} ", env!("CARGO_BIN_EXE_qcs")), 1);
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{real} --platform US2 --print-config"))
+        .current_dir(tmp.path())
+        .env("QUALYS_USERNAME", "ci-bot")
+        .env("QUALYS_PASSWORD", "x")
+        .env_remove("QCS_CONFIG")
+        .output()
+        .unwrap();
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{real}\n{}", describe(&out));
+    for part in [
+        "CVE-2018-2771",
+        "rpm-libs=4.8.0-55.el6",
+        "7.0",
+        "170560-170590",
+        "potential",
+    ] {
+        assert!(
+            shown.contains(part),
+            "{part} missing from the policy qcs read:\n{shown}"
+        );
+    }
 }
 
 // --- GitHub Action --------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 // code. Prints "N passed, M failed"; exits 1 when any check fails.
 //
 // Usage: groovy -cp stubs QcsScanTest.groovy <path to vars/qcsScan.groovy>
-// With QCS_FLAGS_OUT set, writes every qcs flag the step produced, one a line, to that file.
+// With QCS_COMMANDS_OUT set, writes every command line the step ran to that file, one a line,
+// after the test's name and a tab (the Rust test checks them against the real qcs).
 
 import org.codehaus.groovy.runtime.InvokerHelper
 
@@ -94,7 +95,8 @@ class Runner {
     Class stepClass
     int passed = 0
     int failed = 0
-    Set<String> flags = new TreeSet<>()
+    List<String> commands = []   // "<test name>\t<command line>"
+    String current
 
     Ctx run(Map params, int exitCode = 0) {
         Ctx ctx = new Ctx(exitCode: exitCode)
@@ -104,9 +106,7 @@ class Runner {
         } catch (StepError e) {
             ctx.failure = e.message
         }
-        ctx.shCalls.each { sh ->
-            (sh[0].script as String).split(' ').findAll { it.startsWith('--') }.each { flags << it }
-        }
+        ctx.shCalls.each { sh -> commands << "${current}\t${sh[0].script}".toString() }
         // Whatever happened, no secret may be in what the step wrote or ran.
         String seen = (ctx.shCalls.collect { it[0].script } + ctx.echoes + [ctx.failure]).join('\n')
         [Ctx.SECRET, Ctx.PROXY_SECRET, 's3cr3t', 'T0KEN'].each { s ->
@@ -116,6 +116,7 @@ class Runner {
     }
 
     void test(String name, Closure body) {
+        current = name
         try {
             body()
             passed++
@@ -304,7 +305,7 @@ r.test('plugin names: a private platform (PCP) uses apiServer as the API URL') {
     assert c.script().startsWith('qcs scan --api-url https://qualysapi.corp.example --output-dir')
 }
 
-r.test('plugin names: the fail conditions become the qcs policy flags') {
+r.test('plugin names: the fail conditions become the qcs policy flags') { // name read by integrations.rs
     Ctx c = r.run([imageIds: 'a:1', isSev5Vulns: true, severity5Limit: 0, isSev4Vulns: true, severity4Limit: '2',
                    isSev3Vulns: false, severity3Limit: 9,
                    isFailOnQidFound: true, qidList: '179203, 170560-170590',
@@ -312,11 +313,12 @@ r.test('plugin names: the fail conditions become the qcs policy flags') {
                    isFailOnSoftware: true, softwareList: 'openssl.*,rpm-libs=4.8.0-55.el6',
                    failByCvss: true, cvssVersion: 'maxOfv2andv3', cvssThreshold: '7.0',
                    isPotentialVulnsToBeChecked: true,
-                   isExcludeConditions: true, excludeBy: 'cve', excludeList: 'CVE-2018-2771'])
+                   isExcludeConditions: true, excludeBy: 'cve', excludeList: 'CVE-2018-2771',
+                   formats: ['json']])
     assert c.script() == 'qcs scan --fail-severity 5=0,4=2 --fail-qids 179203,170560-170590 ' +
         "--fail-cves CVE-2021-44228,CVE-2017-1000116 --fail-software 'openssl.*,rpm-libs=4.8.0-55.el6' " +
         '--fail-cvss max:7.0 --potential --exclude-cves CVE-2018-2771 --output-dir qcs-reports ' +
-        '--format json --format junit --format html a:1'
+        '--format json a:1'
 }
 
 r.test('plugin names: excludeBy qid (the default) excludes QIDs') {
@@ -393,9 +395,9 @@ r.test('a plain password parameter (apiPass, proxyPassword) is refused') {
     }
 }
 
-String flagsOut = System.getenv('QCS_FLAGS_OUT')
-if (flagsOut) {
-    new File(flagsOut).text = r.flags.join('\n') + '\n'
+String commandsOut = System.getenv('QCS_COMMANDS_OUT')
+if (commandsOut) {
+    new File(commandsOut).text = r.commands.join('\n') + '\n'
 }
 println "${r.passed} passed, ${r.failed} failed"
 System.exit(r.failed == 0 ? 0 : 1)
