@@ -63,6 +63,47 @@ pub(crate) enum Command {
     TestConnection(TestConnectionArgs),
     /// List the Qualys platforms with their API, gateway and portal URLs.
     Platforms(PlatformsArgs),
+    /// Print a pipeline step that runs qcs scan with this configuration (the same flags,
+    /// environment and config file as scan): settings as flags, secrets from the CI system's
+    /// secret store, and the report uploads the CI system understands.
+    Snippet(SnippetArgs),
+}
+
+/// The CI systems `qcs snippet` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CiSystem {
+    /// A Jenkins declarative pipeline stage (Groovy).
+    Jenkins,
+    /// GitHub Actions steps (YAML).
+    Github,
+    /// A GitLab CI job (YAML).
+    Gitlab,
+    /// Azure Pipelines steps (YAML).
+    Azure,
+}
+
+/// `qcs snippet`: takes what `qcs scan` takes, less --print-config.
+#[derive(Debug, Args)]
+pub(crate) struct SnippetArgs {
+    /// The CI system to write the step for.
+    #[arg(long, value_enum, value_name = "SYSTEM")]
+    pub(crate) ci: CiSystem,
+    /// Images the step scans (as for scan); none: the step relies on IMAGE_ID.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+    /// Images as a comma-separated list; adds to IMAGE.
+    #[arg(long = "images", value_name = "IMAGE,...")]
+    pub(crate) image_list: Vec<String>,
+    #[command(flatten)]
+    pub(crate) qualys: QualysArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) wait: WaitArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 /// Where and how to reach Qualys (shared by `scan` and `test-connection`). Secrets come only

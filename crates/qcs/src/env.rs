@@ -58,6 +58,59 @@ pub(crate) const NO_PROXY: &str = "NO_PROXY";
 /// Lower-case form of [`NO_PROXY`].
 pub(crate) const NO_PROXY_LOWER: &str = "no_proxy";
 
+/// The webhook URL `qcs scan` posts the outcome to (a secret: it often embeds a token); the
+/// default of `[webhook] url-env`.
+pub(crate) const QCS_WEBHOOK_URL: &str = "QCS_WEBHOOK_URL";
+/// A file holding the webhook URL (the `_FILE` form of whichever variable `url-env` names).
+pub(crate) const QCS_WEBHOOK_URL_FILE: &str = "QCS_WEBHOOK_URL_FILE";
+/// The key that signs the webhook body (HMAC-SHA256, header `X-Qcs-Signature-256`).
+pub(crate) const QCS_WEBHOOK_SECRET: &str = "QCS_WEBHOOK_SECRET";
+/// A file holding the webhook signing key.
+pub(crate) const QCS_WEBHOOK_SECRET_FILE: &str = "QCS_WEBHOOK_SECRET_FILE";
+
+/// Jenkins: set on every build (detects Jenkins).
+pub(crate) const JENKINS_URL: &str = "JENKINS_URL";
+/// Jenkins: the build number (webhook `buildNumber`).
+pub(crate) const BUILD_NUMBER: &str = "BUILD_NUMBER";
+/// Jenkins: the job name (webhook `jobName`).
+pub(crate) const JOB_NAME: &str = "JOB_NAME";
+/// Jenkins: the job's URL (webhook `jobUrl`, as the plugin).
+pub(crate) const JOB_URL: &str = "JOB_URL";
+/// Jenkins: the build's URL (webhook `jobUrl` when `JOB_URL` is unset).
+pub(crate) const BUILD_URL: &str = "BUILD_URL";
+/// GitHub Actions: `true` in a workflow run.
+pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// GitHub Actions: the run number (webhook `buildNumber`).
+pub(crate) const GITHUB_RUN_NUMBER: &str = "GITHUB_RUN_NUMBER";
+/// GitHub Actions: the workflow's name (webhook `jobName`).
+pub(crate) const GITHUB_WORKFLOW: &str = "GITHUB_WORKFLOW";
+/// GitHub Actions: e.g. `https://github.com` (part of webhook `jobUrl`).
+pub(crate) const GITHUB_SERVER_URL: &str = "GITHUB_SERVER_URL";
+/// GitHub Actions: `owner/repo` (part of webhook `jobUrl`).
+pub(crate) const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
+/// GitHub Actions: the run id (part of webhook `jobUrl`).
+pub(crate) const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
+/// GitLab CI: `true` in a job.
+pub(crate) const GITLAB_CI: &str = "GITLAB_CI";
+/// GitLab CI: the pipeline's number in the project (webhook `buildNumber`).
+pub(crate) const CI_PIPELINE_IID: &str = "CI_PIPELINE_IID";
+/// GitLab CI: the job's name (webhook `jobName`).
+pub(crate) const CI_JOB_NAME: &str = "CI_JOB_NAME";
+/// GitLab CI: the job's URL (webhook `jobUrl`).
+pub(crate) const CI_JOB_URL: &str = "CI_JOB_URL";
+/// Azure Pipelines: `True` in a run.
+pub(crate) const TF_BUILD: &str = "TF_BUILD";
+/// Azure Pipelines: the run's number (webhook `buildNumber`).
+pub(crate) const BUILD_BUILDNUMBER: &str = "BUILD_BUILDNUMBER";
+/// Azure Pipelines: the pipeline's name (webhook `jobName`).
+pub(crate) const BUILD_DEFINITIONNAME: &str = "BUILD_DEFINITIONNAME";
+/// Azure Pipelines: the run's id (part of webhook `jobUrl`).
+pub(crate) const BUILD_BUILDID: &str = "BUILD_BUILDID";
+/// Azure Pipelines: the organisation's URL (part of webhook `jobUrl`).
+pub(crate) const SYSTEM_COLLECTIONURI: &str = "SYSTEM_COLLECTIONURI";
+/// Azure Pipelines: the project's name (part of webhook `jobUrl`).
+pub(crate) const SYSTEM_TEAMPROJECT: &str = "SYSTEM_TEAMPROJECT";
+
 /// Images to scan when none are given on the command line (comma-separated, as the plugin).
 pub(crate) const IMAGE_ID: &str = "IMAGE_ID";
 /// The container engine URL (Docker's variable).
@@ -98,6 +151,31 @@ pub(crate) const ALL: &[&str] = &[
     ALL_PROXY_LOWER,
     NO_PROXY,
     NO_PROXY_LOWER,
+    QCS_WEBHOOK_URL,
+    QCS_WEBHOOK_URL_FILE,
+    QCS_WEBHOOK_SECRET,
+    QCS_WEBHOOK_SECRET_FILE,
+    JENKINS_URL,
+    BUILD_NUMBER,
+    JOB_NAME,
+    JOB_URL,
+    BUILD_URL,
+    GITHUB_ACTIONS,
+    GITHUB_RUN_NUMBER,
+    GITHUB_WORKFLOW,
+    GITHUB_SERVER_URL,
+    GITHUB_REPOSITORY,
+    GITHUB_RUN_ID,
+    GITLAB_CI,
+    CI_PIPELINE_IID,
+    CI_JOB_NAME,
+    CI_JOB_URL,
+    TF_BUILD,
+    BUILD_BUILDNUMBER,
+    BUILD_DEFINITIONNAME,
+    BUILD_BUILDID,
+    SYSTEM_COLLECTIONURI,
+    SYSTEM_TEAMPROJECT,
     IMAGE_ID,
     DOCKER_HOST,
     DOCKER_CERT_PATH,

@@ -13,6 +13,7 @@ mod output;
 mod policy_input;
 mod progress;
 mod settings;
+mod webhook;
 
 use std::process::ExitCode;
 

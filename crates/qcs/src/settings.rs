@@ -2,10 +2,12 @@
 //! environment variables, then the config file, then defaults (`product.md` §2). Secrets come
 //! only from the environment or from files named by `*_FILE` variables, never from flags or
 //! the config file. [`QualysSettings::describe`] shows the result with secrets redacted.
-//! The `[engine]` and `[output]` tables have their own modules, [`engine`] and [`output`].
+//! The `[engine]`, `[output]` and `[webhook]` tables have their own modules, [`engine`],
+//! [`output`] and [`webhook`].
 
 pub(crate) mod engine;
 pub(crate) mod output;
+pub(crate) mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -217,8 +219,26 @@ fn secret_var(
     file_var: &'static str,
     env: EnvLookup<'_>,
 ) -> Result<Option<(SecretString, Source)>, CliError> {
+    Ok(read_secret(name, file_var, env)?.map(|(value, from_file)| {
+        let source = if from_file {
+            Source::EnvFile(file_var)
+        } else {
+            Source::Env(name)
+        };
+        (value, source)
+    }))
+}
+
+/// A secret from the variable `name`, or from the file named by `file_var` (its trailing
+/// newline removed); the flag says it came from the file. For names known only at run time
+/// (`[webhook] url-env`); [`secret_var`] is the usual way.
+pub(crate) fn read_secret(
+    name: &str,
+    file_var: &str,
+    env: EnvLookup<'_>,
+) -> Result<Option<(SecretString, bool)>, CliError> {
     if let Some(v) = env(name) {
-        return Ok(Some((secret(v), Source::Env(name))));
+        return Ok(Some((secret(v), false)));
     }
     let Some(path) = env(file_var) else {
         return Ok(None);
@@ -235,7 +255,7 @@ fn secret_var(
             "write the secret into the file, or unset the variable",
         ));
     }
-    Ok(Some((secret(value), Source::EnvFile(file_var))))
+    Ok(Some((secret(value), true)))
 }
 
 /// Parses `30s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`).
@@ -271,6 +291,27 @@ pub(crate) fn resolve_qualys(
     args: &QualysArgs,
     file: Option<&ConfigFile>,
     env: EnvLookup<'_>,
+) -> Result<QualysSettings, CliError> {
+    resolve_qualys_with(args, file, env, true)
+}
+
+/// Resolves the Qualys settings where the credentials are someone else's business (`qcs
+/// snippet`: the CI system's secret store supplies them): missing credentials are empty
+/// placeholders, with their sources [`Source::Default`]; everything else as
+/// [`resolve_qualys`].
+pub(crate) fn resolve_qualys_without_credentials(
+    args: &QualysArgs,
+    file: Option<&ConfigFile>,
+    env: EnvLookup<'_>,
+) -> Result<QualysSettings, CliError> {
+    resolve_qualys_with(args, file, env, false)
+}
+
+fn resolve_qualys_with(
+    args: &QualysArgs,
+    file: Option<&ConfigFile>,
+    env: EnvLookup<'_>,
+    credentials_required: bool,
 ) -> Result<QualysSettings, CliError> {
     let q = table(
         file,
@@ -390,10 +431,18 @@ pub(crate) fn resolve_qualys(
         |what: &str| CliError::Qualys(qcs_qualys::QualysError::MissingCredentials(what.to_owned()));
     let auth_source = auth.map_or(Source::Default, |(_, src)| src);
     let (credentials, credential_sources) = if oauth {
-        let (Some((id, id_src)), Some((sec, sec_src))) = (cid, csec) else {
-            return Err(missing(
-                "OAuth needs QUALYS_CLIENT_ID and QUALYS_CLIENT_SECRET (or their *_FILE variants)",
-            ));
+        let placeholder = || (secret(String::new()), Source::Default);
+        let ((id, id_src), (sec, sec_src)) = match (cid, csec) {
+            (Some(id), Some(sec)) => (id, sec),
+            (id, sec) if !credentials_required => (
+                id.unwrap_or_else(placeholder),
+                sec.unwrap_or_else(placeholder),
+            ),
+            _ => {
+                return Err(missing(
+                    "OAuth needs QUALYS_CLIENT_ID and QUALYS_CLIENT_SECRET (or their *_FILE variants)",
+                ));
+            }
         };
         (
             Credentials::OAuth {
@@ -404,10 +453,18 @@ pub(crate) fn resolve_qualys(
             vec![("client id", id_src), ("client secret", sec_src)],
         )
     } else {
-        let (Some((u, u_src)), Some((pw, pw_src))) = (user, pass) else {
-            return Err(missing(
-                "basic auth needs QUALYS_USERNAME and QUALYS_PASSWORD (or their *_FILE variants)",
-            ));
+        let placeholder = || (secret(String::new()), Source::Default);
+        let ((u, u_src), (pw, pw_src)) = match (user, pass) {
+            (Some(u), Some(pw)) => (u, pw),
+            (u, pw) if !credentials_required => (
+                u.unwrap_or_else(placeholder),
+                pw.unwrap_or_else(placeholder),
+            ),
+            _ => {
+                return Err(missing(
+                    "basic auth needs QUALYS_USERNAME and QUALYS_PASSWORD (or their *_FILE variants)",
+                ));
+            }
         };
         (
             Credentials::Basic {

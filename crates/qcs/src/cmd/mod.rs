@@ -6,6 +6,7 @@ mod evaluate;
 mod platforms;
 mod policy;
 mod scan;
+mod snippet;
 mod test_connection;
 
 use qcs_core::exit::ExitCode;
@@ -23,5 +24,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Emulator(args) => emulator::run(&args),
         Command::TestConnection(args) => test_connection::run(&args, &cli.global),
         Command::Platforms(args) => platforms::run(&args),
+        Command::Snippet(args) => snippet::run(&args, &cli.global),
     }
 }

@@ -2,7 +2,8 @@
 //! first; then: connect to the container engine, check the Qualys CI/CD sensor, resolve each
 //! image (inputs naming the same image are processed once), record the tagging time, tag each
 //! image `qualys_scan_target:<sha>`, authenticate to Qualys, wait for every scan result, save
-//! each raw report, judge it against the policy, write the outputs and set the exit code.
+//! each raw report, judge it against the policy, write the outputs, post the webhook (when one
+//! is set; its failure is only a warning) and set the exit code.
 //!
 //! An image that cannot be resolved, tagged or waited for ends as an `error` image with the
 //! kind of failure (engine, sensor, api, timeout, config) while the others go on; a missing
@@ -29,6 +30,7 @@ use crate::progress::{self, Progress};
 use crate::settings::engine::EngineSettings;
 use crate::settings::output::OutputSettings;
 use crate::settings::{self, QualysSettings, WaitSettings};
+use crate::webhook;
 
 /// Everything a scan needs, resolved and checked.
 pub(crate) struct ScanPlan {
@@ -69,6 +71,7 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
         file,
     )?;
     let output = settings::output::resolve(&args.output, file)?;
+    let webhook = settings::webhook::resolve(file, env)?;
     let policy = policy_input::load(&args.policy, file, global.quiet)?;
     if args.print_config {
         let text = print_config::render(&print_config::View {
@@ -79,6 +82,7 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
             engine: &engine,
             wait: &wait,
             output: &output,
+            webhook: &webhook,
             policy_args: &args.policy,
             policy: &policy,
         });
@@ -99,7 +103,16 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
     };
     let client = QualysClient::new(plan.qualys.client_config())?;
     let ui = Progress::new(global.quiet);
-    let summary = runtime()?.block_on(execute(&plan, &client, &ui))?;
+    let runtime = runtime()?;
+    let summary = runtime.block_on(execute(&plan, &client, &ui))?;
+    // After the reports; whatever happens there, the verdict stands.
+    runtime.block_on(webhook::deliver(
+        &webhook,
+        &summary,
+        &plan.output.dir,
+        &plan.qualys,
+        &ui,
+    ));
     let code = summary.exit();
     Ok(if plan.output.report_only && code != ExitCode::Config {
         ExitCode::Passed

@@ -15,6 +15,7 @@ use crate::error::CliError;
 use crate::images::Inputs;
 use crate::settings::engine::EngineSettings;
 use crate::settings::output::OutputSettings;
+use crate::settings::webhook::WebhookSettings;
 use crate::settings::{QualysSettings, Source, WaitSettings};
 
 /// Everything `--print-config` shows.
@@ -33,6 +34,8 @@ pub(crate) struct View<'a> {
     pub(crate) wait: &'a WaitSettings,
     /// `[output]`.
     pub(crate) output: &'a OutputSettings,
+    /// `[webhook]`.
+    pub(crate) webhook: &'a WebhookSettings,
     /// The policy flags as given.
     pub(crate) policy_args: &'a PolicyArgs,
     /// The validated policy.
@@ -65,6 +68,7 @@ pub(crate) fn render(view: &View<'_>) -> String {
     engine(&mut rows, view.engine);
     wait(&mut rows, view.wait);
     output(&mut rows, view.output);
+    webhook(&mut rows, view.webhook);
     rows.section("policy");
     let _ = writeln!(rows.0, "  {:<16} {}", "from", policy_origin(view));
     for line in crate::cmd::policy::describe(view.policy).lines() {
@@ -199,6 +203,35 @@ fn output(rows: &mut Rows, o: &OutputSettings) {
         Source::Default
     };
     rows.row("report-only", o.report_only, &report_only_source);
+}
+
+/// `[webhook]`: the URL only as `scheme://host/…`.
+fn webhook(rows: &mut Rows, w: &WebhookSettings) {
+    rows.section("webhook");
+    rows.row("url-env", &w.url_env, &w.url_env_source);
+    match &w.target {
+        Some(t) => {
+            let _ = writeln!(
+                rows.0,
+                "  {:<16} {} (from {})",
+                "url", t.shown, t.url_origin
+            );
+        }
+        None => rows.row(
+            "url",
+            format_args!("none (set {} to post the outcome)", w.url_env),
+            &Source::Default,
+        ),
+    }
+    match &w.secret_source {
+        Some(src) => rows.row("secret", "set (the body is signed)", src),
+        None => rows.row("secret", "not set", &Source::Default),
+    }
+    rows.row(
+        "timeout",
+        qcs_qualys::error::fmt_duration(w.timeout),
+        &w.timeout_source,
+    );
 }
 
 /// Where the policy came from: file, config, criteria JSON, flags.
