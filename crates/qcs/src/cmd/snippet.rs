@@ -204,7 +204,7 @@ pub(crate) fn plan(r: &Resolved<'_>, ci: CiSystem) -> Step {
     }
     engine_args(r.engine, &mut args);
     wait_args(r.wait, &mut args);
-    policy_args(r.policy, &mut args);
+    policy_args(r.policy, &mut args, &mut notes);
 
     // Every format as a flag: --format replaces the config's list, so it must hold them all.
     let o = r.output;
@@ -290,12 +290,18 @@ fn wait_args(w: &WaitSettings, args: &mut Vec<Vec<String>>) {
     }
 }
 
-fn policy_args(p: &PolicyArgs, args: &mut Vec<Vec<String>>) {
-    if let Some(f) = &p.policy {
-        args.push(flag("--policy", &f.display()));
-    }
-    if let Some(f) = &p.criteria_json {
-        args.push(flag("--criteria-json", &f.display()));
+fn policy_args(p: &PolicyArgs, args: &mut Vec<Vec<String>>, notes: &mut Vec<String>) {
+    for (name, file) in [
+        ("--policy", &p.policy),
+        ("--criteria-json", &p.criteria_json),
+    ] {
+        if let Some(f) = file {
+            args.push(flag(name, &f.display()));
+            notes.push(format!(
+                "Commit {} with the pipeline: the step reads it.",
+                f.display()
+            ));
+        }
     }
     let lists: [(&str, &[String]); 6] = [
         ("--fail-severity", &p.fail_severity),

@@ -179,6 +179,10 @@ fn github(step: &Step, out: &mut String) {
         );
     }
     if let Some(sarif) = &step.reports.sarif {
+        let _ = writeln!(
+            out,
+            "# The SARIF upload needs `permissions: security-events: write` on the job."
+        );
         let _ = writeln!(out, "- name: Qualys findings to code scanning");
         let _ = writeln!(out, "  if: {}", exists(sarif));
         let _ = writeln!(out, "  uses: github/codeql-action/upload-sarif@v3");
