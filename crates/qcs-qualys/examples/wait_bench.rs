@@ -8,7 +8,7 @@
 //! `cargo run --release -p qcs-qualys --example wait_bench -- [IMAGES] [SEED]`
 //!
 //! With `--real IMAGES`, all images are waited on at once in real time (the emulator on wall
-//! time, default pace 20 requests/s, concurrency 8), with one image per list call and with the
+//! time, default rate limit, concurrency 8), with one image per list call and with the
 //! default groups of 50: this takes a few minutes.
 
 #![allow(
@@ -149,7 +149,7 @@ async fn run_waves(
         },
     );
     cfg.clock = Arc::new(EmuClock(emu.control().clone()));
-    cfg.rate = qcs_qualys::RateLimit { per_second: 1e6 };
+    cfg.rate = qcs_qualys::RateLimit::unlimited();
     let client = QualysClient::new(cfg).unwrap();
     let opts = WaitOptions {
         timeout: Duration::from_secs(900),

@@ -42,7 +42,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Defaults for everything but the gateway and the credentials: 30 s per request, 2 min to
-    /// authenticate, refresh 5 min before expiry, 20 requests/s, wall time.
+    /// authenticate, refresh 5 min before expiry, 2500 calls per 60 s, wall time.
     pub fn new(gateway: Gateway, credentials: Credentials) -> Self {
         ClientConfig {
             gateway,

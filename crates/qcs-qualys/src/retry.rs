@@ -1,7 +1,8 @@
 //! Retrying: exponential backoff with jitter, the server's wait hints (`Retry-After`,
 //! `X-RateLimit-ToWait-Sec`), and [`Limiter`], the one rate limiter all requests of a client
-//! share (a steady pace, and a pause for everyone after a 429).
+//! share (a budget of calls per rolling window, and a pause for everyone after a 429).
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -67,51 +68,66 @@ pub fn wait_hint(headers: &HeaderMap) -> Option<Duration> {
     }
 }
 
-/// The pace of requests one client may make.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The calls one client may make: at most `calls` in any `window` (rolling). The gateway allows
+/// 5000 calls per 60 s on `/csapi/v1.3/images/**`, counted per subscription (`qualys-api.md`
+/// §6.2); the default takes half of that, leaving the rest to the subscription's other jobs.
+/// Within the budget calls go out at once (the wait's `concurrency` bounds how many are in
+/// flight), so a burst of details calls for many finished images is not spread out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Requests per second at most (the gateway allows 5000 per 60 s on `/images/**`; the
-    /// default keeps well below: 20/s).
-    pub per_second: f64,
+    /// Calls at most per window.
+    pub calls: u32,
+    /// The rolling window.
+    pub window: Duration,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        RateLimit { per_second: 20.0 }
+        RateLimit {
+            calls: 2500,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RateLimit {
+    /// No limit (tests, benchmarks against an emulator).
+    pub fn unlimited() -> Self {
+        RateLimit {
+            calls: u32::MAX,
+            window: Duration::from_secs(60),
+        }
     }
 }
 
 #[derive(Debug)]
 struct LimiterState {
-    next_slot: jiff::Timestamp,
+    /// When the calls of the current window were (or are to be) sent, oldest first.
+    sent: VecDeque<jiff::Timestamp>,
     blocked_until: jiff::Timestamp,
 }
 
 /// A rate limiter shared by every request of a client.
 #[derive(Debug)]
 pub struct Limiter {
-    spacing: Duration,
+    limit: RateLimit,
     state: Mutex<LimiterState>,
 }
 
 impl Limiter {
-    /// A limiter with this pace.
+    /// A limiter with this budget.
     pub fn new(limit: RateLimit) -> Self {
-        let spacing = if limit.per_second > 0.0 && limit.per_second.is_finite() {
-            Duration::from_secs_f64(1.0 / limit.per_second)
-        } else {
-            Duration::ZERO
-        };
         Limiter {
-            spacing,
+            limit,
             state: Mutex::new(LimiterState {
-                next_slot: jiff::Timestamp::UNIX_EPOCH,
+                sent: VecDeque::new(),
                 blocked_until: jiff::Timestamp::UNIX_EPOCH,
             }),
         }
     }
 
-    /// Waits for this request's slot.
+    /// Waits for this request's turn: at once while the window has room, else until its
+    /// oldest call leaves the window; never before a 429's pause is over.
     pub async fn acquire(&self, clock: &dyn Clock) {
         let now = clock.now();
         let wait = {
@@ -119,8 +135,25 @@ impl Limiter {
                 .state
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let slot = now.max(s.next_slot).max(s.blocked_until);
-            s.next_slot = clock::add(slot, self.spacing);
+            let window = self.limit.window;
+            while s
+                .sent
+                .front()
+                .is_some_and(|&t| clock::add(t, window) <= now)
+            {
+                s.sent.pop_front();
+            }
+            let calls = usize::try_from(self.limit.calls.max(1)).unwrap_or(usize::MAX);
+            // The call `calls` places back must have left the window before this one goes.
+            let room = s
+                .sent
+                .len()
+                .checked_sub(calls)
+                .and_then(|i| s.sent.get(i))
+                .map_or(now, |&t| clock::add(t, window));
+            let back = s.sent.back().copied().unwrap_or(now);
+            let slot = now.max(room).max(s.blocked_until).max(back);
+            s.sent.push_back(slot);
             clock::since(slot, now)
         };
         if !wait.is_zero() {
@@ -155,6 +188,43 @@ mod tests {
                 .min(p.max);
             assert!(b >= full / 2 && b <= full, "{attempt}: {b:?}");
         }
+    }
+
+    /// A clock that only moves when told to.
+    #[derive(Debug)]
+    struct Frozen(Mutex<jiff::Timestamp>);
+
+    impl Clock for Frozen {
+        fn now(&self) -> jiff::Timestamp {
+            *self.0.lock().unwrap()
+        }
+
+        fn sleep(&self, d: Duration) -> clock::Sleep<'_> {
+            let mut t = self.0.lock().unwrap();
+            *t = clock::add(*t, d);
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_window_lets_a_burst_through_then_waits_for_room() {
+        let clock = Frozen(Mutex::new(jiff::Timestamp::from_second(1_000).unwrap()));
+        let l = Limiter::new(RateLimit {
+            calls: 3,
+            window: Duration::from_secs(60),
+        });
+        let start = clock.now();
+        for _ in 0..3 {
+            l.acquire(&clock).await;
+        }
+        assert_eq!(clock.now(), start, "three calls fit the window at once");
+        l.acquire(&clock).await;
+        assert_eq!(clock::since(clock.now(), start), Duration::from_secs(60));
+        // A 429's pause holds the next call back even with room in the window.
+        l.block_for(&clock, Duration::from_secs(5));
+        let before = clock.now();
+        l.acquire(&clock).await;
+        assert_eq!(clock::since(clock.now(), before), Duration::from_secs(5));
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub(crate) fn client_config(emu: &RunningEmulator) -> ClientConfig {
     let mut c = ClientConfig::new(Gateway::explicit(&emu.base_url()).unwrap(), demo_basic());
     c.clock = Arc::new(EmuClock(emu.control().clone()));
     c.request_timeout = Duration::from_secs(2);
-    c.rate = qcs_qualys::RateLimit { per_second: 1000.0 };
+    c.rate = qcs_qualys::RateLimit::unlimited();
     c
 }
 
