@@ -83,6 +83,39 @@ impl Receiver {
         (r, addr)
     }
 
+    /// The same receiver over HTTPS, with a certificate from a fresh test CA (`ca.pem` in
+    /// `dir`).
+    async fn start_tls(dir: &std::path::Path) -> (Self, SocketAddr) {
+        let r = Receiver::default();
+        let app = axum::Router::new()
+            .route("/{*rest}", axum::routing::post(record))
+            .with_state(r.clone());
+        let tls = qcs_emulator::tls::generate(dir).unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust the CA hangs up here.
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let _ = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper_util::service::TowerToHyperService::new(app),
+                    )
+                    .await;
+                });
+            }
+        });
+        (r, addr)
+    }
+
     fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
@@ -355,6 +388,42 @@ async fn at_trace_level_the_url_token_and_the_key_appear_nowhere() {
         .env("QCS_WEBHOOK_URL", format!("hooks/{TOKEN}"));
     let (code, out, err) = run(c).await;
     assert_eq!(code, Some(2), "{err}");
+    assert_no_secret(&out, &err);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_receiver_with_a_private_ca_needs_the_ca_bundle() {
+    let w = World::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (rx, addr) = Receiver::start_tls(dir.path()).await;
+    let url = format!("https://localhost:{}/hooks/{TOKEN}", addr.port());
+
+    let mut c = w.scan();
+    c.arg(CLEAN).env("QCS_WEBHOOK_URL", &url);
+    let (code, out, err) = run(c).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rx.got().is_empty());
+    assert!(
+        err.contains("TLS failed") && err.contains("hint: a receiver with a private CA"),
+        "{err}"
+    );
+    assert_no_secret(&out, &err);
+
+    let mut c = w.scan();
+    c.arg(CLEAN)
+        .arg("--ca-bundle")
+        .arg(dir.path().join("ca.pem"))
+        .env("QCS_WEBHOOK_URL", &url);
+    let (code, out, err) = run(c).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(rx.got().len(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "posted the outcome to https://localhost:{}/… (HTTP 200)",
+            addr.port()
+        )),
+        "{err}"
+    );
     assert_no_secret(&out, &err);
 }
 

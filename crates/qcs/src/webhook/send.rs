@@ -1,11 +1,12 @@
 //! Posting the webhook body: one POST of JSON, signed with HMAC-SHA256 when a key is set
 //! (`X-Qcs-Signature-256: sha256=<hex>`, as GitHub's webhooks), retried once after a transport
-//! error or a 5xx answer. The URL is never put in a message: errors are read without it and
+//! error (connection, timeout) or a 5xx answer; a TLS failure or a proxy refusal is final. The URL is never put in a message: errors are read without it and
 //! scrubbed of it, and the target is named by its `scheme://host/…` form only.
 
 use std::time::Duration;
 
 use hmac::{Hmac, Mac as _};
+use qcs_qualys::transport::{self, Failure};
 use qcs_qualys::{ExposeSecret as _, SecretString};
 use sha2::Sha256;
 
@@ -27,7 +28,7 @@ pub(crate) enum SendError {
         /// How many tries were made.
         tries: u32,
     },
-    /// No answer: connection, TLS, proxy or timeout.
+    /// No answer: connection refused or dropped, timeout.
     #[error("{reason} (after {tries} {})", plural(*tries))]
     Transport {
         /// What went wrong.
@@ -35,6 +36,12 @@ pub(crate) enum SendError {
         /// How many tries were made.
         tries: u32,
     },
+    /// The receiver's certificate is not trusted, or the handshake failed (not retried).
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    /// The proxy refused the credentials (not retried).
+    #[error("the proxy demanded other credentials (HTTP 407)")]
+    ProxyAuth,
 }
 
 fn plural(n: u32) -> &'static str {
@@ -52,8 +59,12 @@ impl SendError {
                 "the receiver failed: check its logs; the verdict and exit code are not affected"
             }
             SendError::Transport { .. } => {
-                "check that the receiver is reachable from here, the proxy and NO_PROXY, the CA bundle (QUALYS_CA_BUNDLE) and [webhook] timeout"
+                "check that the receiver is reachable from here, the proxy and NO_PROXY, and [webhook] timeout"
             }
+            SendError::Tls(_) => {
+                "a receiver with a private CA needs it in --ca-bundle / QUALYS_CA_BUNDLE (PEM)"
+            }
+            SendError::ProxyAuth => "check QCS_PROXY_USERNAME and QCS_PROXY_PASSWORD",
         }
     }
 }
@@ -88,8 +99,8 @@ pub(crate) fn scrub(text: &str, url: &str) -> String {
     out
 }
 
-/// Posts `body` to `url`: 2xx is done; a transport error or a 5xx is tried once more after a
-/// short pause; any other status ends it. Returns the status of the answer that was accepted.
+/// Posts `body` to `url`: 2xx is done; a connection error, a timeout or a 5xx is tried once
+/// more after a short pause; any other status, a TLS failure or a proxy refusal ends it. Returns the status of the answer that was accepted.
 pub(crate) async fn post(
     client: &reqwest::Client,
     url: &SecretString,
@@ -121,12 +132,15 @@ pub(crate) async fn post(
                 }
                 error
             }
-            Err(e) => SendError::Transport {
-                reason: scrub(
-                    &qcs_qualys::transport::chain(&e.without_url()),
-                    url.expose_secret(),
-                ),
-                tries,
+            Err(e) => match transport::classify(e) {
+                Failure::Tls(reason) => {
+                    return Err(SendError::Tls(scrub(&reason, url.expose_secret())));
+                }
+                Failure::ProxyAuth => return Err(SendError::ProxyAuth),
+                Failure::Transient(reason) => SendError::Transport {
+                    reason: scrub(&reason, url.expose_secret()),
+                    tries,
+                },
             },
         };
         tracing::debug!("webhook try {tries} failed: {error}");
