@@ -9,8 +9,9 @@
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -153,9 +154,14 @@ fn jenkins_step_against_a_stub_pipeline() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let commands_file = tmp.path().join("commands");
+    // The step also runs the real qcs once against the emulator, through bash as `sh` would.
+    let emu = emulator();
     let out = Command::new("bash")
         .arg(root().join("integrations/jenkins/test/run.sh"))
         .env("QCS_COMMANDS_OUT", &commands_file)
+        .env("QCS_E2E_BIN", env!("CARGO_BIN_EXE_qcs"))
+        .env("QCS_E2E_GATEWAY", &emu.url)
+        .env("QCS_E2E_ENGINE", &emu.engine)
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
@@ -172,7 +178,7 @@ fn jenkins_step_against_a_stub_pipeline() {
         .parse()
         .unwrap_or(0);
     assert!(
-        closing.ends_with(" 0 failed") && passed >= 30,
+        closing.ends_with(" 0 failed") && passed >= 34,
         "closing line {closing:?}\n{stdout}"
     );
 
@@ -324,6 +330,9 @@ struct Run {
     summary: String,
     stdout: String,
     qcs_env: String,
+    /// The directory run.sh ran in (kept until the run is dropped).
+    work: PathBuf,
+    _tmp: tempfile::TempDir,
 }
 
 fn run_github(envs: &[(&str, &str)]) -> Run {
@@ -355,6 +364,8 @@ fn run_github(envs: &[(&str, &str)]) -> Run {
         summary: fs::read_to_string(&summary).unwrap(),
         stdout: text(&out.stdout),
         qcs_env: fs::read_to_string(tmp.path().join("env")).unwrap_or_default(),
+        work,
+        _tmp: tmp,
     }
 }
 
@@ -705,9 +716,20 @@ fn gitlab_template_structure() {
     );
 }
 
+/// One run of the GitLab job's script.
+struct GitlabRun {
+    code: i32,
+    args: Vec<String>,
+    dotenv: String,
+    stdout: String,
+    /// The directory the script ran in (kept until the run is dropped).
+    work: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
 /// Runs the template's script as GitLab would (the job's variables in the environment, `-e`)
-/// with `shell` in a fresh directory; returns (exit code, args, qcs.env, stdout).
-fn run_gitlab(shell: &[&str], vars: &[(&str, &str)]) -> (i32, Vec<String>, String, String) {
+/// with `shell` in a fresh directory, a stub `qcs` first on `PATH`.
+fn run_gitlab(shell: &[&str], vars: &[(&str, &str)]) -> GitlabRun {
     let t = gitlab_template();
     let job = &t[".qcs-scan"];
     let script: Vec<&str> = job["script"]
@@ -735,13 +757,19 @@ fn run_gitlab(shell: &[&str], vars: &[(&str, &str)]) -> (i32, Vec<String>, Strin
     } else {
         Vec::new()
     };
-    let dotenv = fs::read_to_string(work.join("qcs-reports/qcs.env")).unwrap_or_default();
-    (out.status.code().unwrap(), args, dotenv, text(&out.stdout))
+    GitlabRun {
+        code: out.status.code().unwrap(),
+        args,
+        dotenv: fs::read_to_string(work.join("qcs-reports/qcs.env")).unwrap_or_default(),
+        stdout: text(&out.stdout),
+        work,
+        _tmp: tmp,
+    }
 }
 
 #[test]
 fn gitlab_script_command_line() {
-    let (code, args, _, stdout) = run_gitlab(
+    let r = run_gitlab(
         &["sh", "-e", "-c"],
         &[
             ("QCS_IMAGES", "registry.example/app:abc123, worker:1"),
@@ -751,23 +779,23 @@ fn gitlab_script_command_line() {
             ("QUALYS_PASSWORD", SECRET),
         ],
     );
-    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(
-        args,
+        r.args,
         words(concat!(
             "scan --output-dir qcs-reports --policy qcs-policy.toml --timeout 15m --format json ",
             "--format junit --format gitlab --format markdown --format html --skip-sensor-check ",
             "--concurrency 4 registry.example/app:abc123 worker:1",
         ))
     );
-    assert_known_flags(&args, "the GitLab template");
-    assert!(!stdout.contains("s3cr3t"));
-    let (_, args, _, _) = run_gitlab(
+    assert_known_flags(&r.args, "the GitLab template");
+    assert!(!r.stdout.contains("s3cr3t"));
+    let r = run_gitlab(
         &["sh", "-e", "-c"],
         &[("QCS_REPORT_ONLY", "true"), ("QCS_FORMATS", "json,gitlab")],
     );
     assert_eq!(
-        args,
+        r.args,
         words("scan --output-dir qcs-reports --format json --format gitlab --report-only")
     );
 }
@@ -781,7 +809,7 @@ fn gitlab_script_exit_codes() {
         for code in [0, 1, 2, 3, 4, 5, 127] {
             let exit = code.to_string();
             let write = if code == 2 { "0" } else { "1" };
-            let (got, _, dotenv, stdout) = run_gitlab(
+            let r = run_gitlab(
                 shell,
                 &[
                     ("QCS_IMAGES", "a:1"),
@@ -790,19 +818,184 @@ fn gitlab_script_exit_codes() {
                     ("STUB_WRITE", write),
                 ],
             );
-            assert_eq!(got, code, "{shell:?}: {stdout}");
-            assert_eq!(
-                dotenv,
-                format!("QCS_EXIT_CODE={code}\nQCS_OUTCOME={}\n", outcome_for(code)),
-                "{shell:?}"
-            );
+            assert_eq!(r.code, code, "{shell:?}: {}", r.stdout);
+            let outcome = outcome_for(code);
+            let expected = format!("QCS_EXIT_CODE={code}\nQCS_OUTCOME={outcome}\n");
+            assert_eq!(r.dotenv, expected, "{shell:?}");
         }
     }
     // report only: exit 0, the verdict from summary.json
-    let (code, _, dotenv, _) = run_gitlab(
+    let r = run_gitlab(
         &["sh", "-e", "-c"],
         &[("QCS_REPORT_ONLY", "true"), ("STUB_OUTCOME", "failed")],
     );
-    assert_eq!(code, 0);
-    assert_eq!(dotenv, "QCS_EXIT_CODE=0\nQCS_OUTCOME=failed\n");
+    assert_eq!(r.code, 0);
+    assert_eq!(r.dotenv, "QCS_EXIT_CODE=0\nQCS_OUTCOME=failed\n");
+}
+
+// --- end to end: the real qcs against the emulator ------------------------------------------
+
+/// `qcs emulator` with its Docker Engine API stand-in and a running CI/CD sensor, serving
+/// `acme/app:1.0` (40 vulnerabilities) and `acme/web:1.0` (none), scanned within about 2 s.
+struct Emulator {
+    child: Child,
+    url: String,
+    engine: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SCENARIO: &str = r#"
+[sensor]
+scan_delay_secs = 1
+processing_delay_secs = 1
+watch_interval_ms = 100
+
+[docker]
+sensor = "running"
+
+[[docker.images]]
+tags = ["acme/app:1.0"]
+report = { seed = 9, base = "debian", vulnerabilities = 40, packages = 120 }
+
+[[docker.images]]
+tags = ["acme/web:1.0"]
+report = { seed = 3, base = "alpine", vulnerabilities = 0, packages = 20, log4shell = false }
+"#;
+
+/// Any vulnerability fails the image.
+const STRICT: &str = "--fail-severity 5=0,4=0,3=0,2=0,1=0 --timeout 60s";
+
+fn emulator() -> Emulator {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    fs::write(&scenario, SCENARIO).unwrap();
+    let socket = dir.path().join("docker.sock");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--listen", "127.0.0.1:0", "--scenario"])
+        .arg(&scenario)
+        .arg("--docker-socket")
+        .arg(&socket)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    // The banner ends with the Docker API line, once both listeners are up.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("http://127.0.0.1:") {
+            url.get_or_insert_with(|| line[at..].split_whitespace().next().unwrap().to_owned());
+        }
+        if line.contains("Docker API:") {
+            break;
+        }
+    }
+    // Keep reading so the emulator never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Emulator {
+        child,
+        url: url.expect("the emulator's URL in its banner"),
+        engine: format!("unix://{}", socket.display()),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn github_action_end_to_end_with_the_real_qcs() {
+    let emu = emulator();
+    let real = env!("CARGO_BIN_EXE_qcs");
+    let r = run_github(&[
+        ("QCS_BIN", real),
+        ("INPUT_IMAGES", "acme/app:1.0\nacme/web:1.0"),
+        ("INPUT_GATEWAY_URL", &emu.url),
+        ("INPUT_ENGINE", &emu.engine),
+        ("INPUT_USERNAME", "qcs-demo"),
+        ("INPUT_PASSWORD", "qcs-demo"),
+        ("INPUT_FORMATS", "json"),
+        ("INPUT_SARIF_UPLOAD", "true"),
+        ("INPUT_ARGS", STRICT),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let outputs: BTreeSet<&str> = r.outputs.lines().collect();
+    let expected = [
+        "outcome=failed",
+        "exit-code=1",
+        "report-dir=qcs-reports",
+        "summary-path=qcs-reports/summary.md",
+        "sarif-path=qcs-reports/results.sarif",
+    ];
+    assert_eq!(outputs, expected.into_iter().collect());
+    let summary_md = fs::read_to_string(r.work.join("qcs-reports/summary.md")).unwrap();
+    assert!(summary_md.contains("acme/app:1.0"), "{summary_md}");
+    assert_eq!(r.summary, format!("earlier step\n{summary_md}"));
+    let sarif: Value = serde_json::from_str(
+        &fs::read_to_string(r.work.join("qcs-reports/results.sarif")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+
+    // report-only: the job passes, the outcome still says failed
+    let r = run_github(&[
+        ("QCS_BIN", real),
+        ("INPUT_IMAGES", "acme/app:1.0"),
+        ("INPUT_GATEWAY_URL", &emu.url),
+        ("INPUT_ENGINE", &emu.engine),
+        ("INPUT_USERNAME", "qcs-demo"),
+        ("INPUT_PASSWORD", "qcs-demo"),
+        ("INPUT_SARIF_UPLOAD", "false"),
+        ("INPUT_REPORT_ONLY", "true"),
+        ("INPUT_ARGS", STRICT),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.outputs.starts_with("outcome=failed\nexit-code=0\n"),
+        "{}",
+        r.outputs
+    );
+}
+
+#[test]
+fn gitlab_template_end_to_end_with_the_real_qcs() {
+    let emu = emulator();
+    let t = gitlab_template();
+    let reports = &t[".qcs-scan"]["artifacts"]["reports"];
+    let env = |images| {
+        [
+            ("QCS_BIN", env!("CARGO_BIN_EXE_qcs")),
+            ("QCS_IMAGES", images),
+            ("QCS_FORMATS", "json junit gitlab markdown"),
+            ("QCS_ARGS", STRICT),
+            ("QUALYS_GATEWAY_URL", emu.url.as_str()),
+            ("DOCKER_HOST", emu.engine.as_str()),
+            ("QUALYS_USERNAME", "qcs-demo"),
+            ("QUALYS_PASSWORD", "qcs-demo"),
+        ]
+    };
+    for (images, code, outcome) in [("acme/web:1.0", 0, "passed"), ("acme/app:1.0", 1, "failed")] {
+        let r = run_gitlab(&["sh", "-e", "-c"], &env(images));
+        assert_eq!(r.code, code, "{}", r.stdout);
+        assert_eq!(
+            r.dotenv,
+            format!("QCS_EXIT_CODE={code}\nQCS_OUTCOME={outcome}\n")
+        );
+        // The files GitLab is told to read are the ones qcs wrote.
+        for kind in ["container_scanning", "junit", "dotenv"] {
+            let path = reports[kind].as_str().unwrap();
+            assert!(r.work.join(path).is_file(), "{kind} report {path} missing");
+        }
+        let gl: Value = serde_json::from_str(
+            &fs::read_to_string(r.work.join(reports["container_scanning"].as_str().unwrap()))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(gl["scan"]["type"], "container_scanning");
+    }
 }

@@ -22,6 +22,7 @@ class Ctx {
     static final String WEBHOOK = 'https://hooks.example/T0KEN-s3cret'
 
     int exitCode = 0
+    File realDir                // when set, sh really runs the script with bash in this directory
     List calls = []             // [name, args] in order
     Map env = [BUILD_NUMBER: '42', WORKSPACE: '/ws']
     Map currentBuild = [result: null]
@@ -37,7 +38,8 @@ class Ctx {
         b.setVariable('sh', { Map args ->
             calls << ['sh', args]
             shCalls << [args, new LinkedHashMap(env)]
-            return args.returnStatus ? exitCode : ''
+            int code = realDir ? runForReal(args.script as String) : exitCode
+            return args.returnStatus ? code : ''
         })
         b.setVariable('usernamePassword', { Map args -> [kind: 'usernamePassword'] + args })
         b.setVariable('string', { Map args -> [kind: 'string'] + args })
@@ -49,8 +51,9 @@ class Ctx {
                     return
                 }
                 boolean proxy = c.credentialsId == 'proxy'
-                env[c.usernameVariable] = proxy ? 'proxy-user' : USER
-                env[c.passwordVariable] = proxy ? PROXY_SECRET : SECRET
+                boolean demo = c.credentialsId == 'qcs-demo'   // the emulator's user
+                env[c.usernameVariable] = proxy ? 'proxy-user' : (demo ? 'qcs-demo' : USER)
+                env[c.passwordVariable] = proxy ? PROXY_SECRET : (demo ? 'qcs-demo' : SECRET)
             }
             try {
                 return body()
@@ -82,7 +85,18 @@ class Ctx {
         b
     }
 
-    String result() { failure != null ? 'FAILURE' : (currentBuild.result ?: 'SUCCESS') }
+    // Runs the script as the agent would: bash, the step's environment over the process's.
+    int runForReal(String script) {
+        ProcessBuilder pb = new ProcessBuilder('bash', '-c', script).directory(realDir).redirectErrorStream(true)
+        env.each { k, v -> pb.environment().put(k as String, v as String) }
+        Process proc = pb.start()
+        String output = proc.inputStream.text
+        int code = proc.waitFor()
+        new File(realDir, 'sh.log').text = output
+        code
+    }
+
+        String result() { failure != null ? 'FAILURE' : (currentBuild.result ?: 'SUCCESS') }
     List names() { calls.collect { it[0] } }
     List callsOf(String name) { calls.findAll { it[0] == name }.collect { it[1] } }
     String script() {
@@ -98,8 +112,8 @@ class Runner {
     List<String> commands = []   // "<test name>\t<command line>"
     String current
 
-    Ctx run(Map params, int exitCode = 0) {
-        Ctx ctx = new Ctx(exitCode: exitCode)
+    Ctx run(Map params, int exitCode = 0, File realDir = null) {
+        Ctx ctx = new Ctx(exitCode: exitCode, realDir: realDir)
         Script step = InvokerHelper.createScript(stepClass, ctx.binding())
         try {
             ctx.returned = step.invokeMethod('call', [params] as Object[])
@@ -392,6 +406,31 @@ r.test('a plain password parameter (apiPass, proxyPassword) is refused') {
         assert c.result() == 'FAILURE'
         assert c.failure.contains('credential')
         assert !c.names().contains('sh')
+    }
+}
+
+// --- end to end: the real qcs against the emulator (when integrations.rs runs one) ---------------
+
+String e2eBin = System.getenv('QCS_E2E_BIN')
+if (e2eBin) {
+    Map e2e = [qcs: e2eBin, gatewayUrl: System.getenv('QCS_E2E_GATEWAY'), engine: System.getenv('QCS_E2E_ENGINE'),
+               credentialsId: 'qcs-demo', formats: ['json', 'junit'], timeout: '60s',
+               failSeverity: [5: 0, 4: 0, 3: 0, 2: 0, 1: 0]]
+    [['acme/web:1.0', 'SUCCESS', null], ['acme/app:1.0', 'FAILURE', 'policy violated']].each { image, result, reason ->
+        r.test("end to end: ${image} with the real qcs is ${result}, its JUnit report published") {
+            File dir = File.createTempDir()
+            try {
+                Ctx c = r.run(e2e + [images: [image]], 0, dir)
+                String log = new File(dir, 'sh.log').text
+                assert c.result() == result: log
+                assert reason == null || c.failure.contains(reason)
+                assert c.callsOf('junit')[0].testResults == 'qcs-reports/junit.xml'
+                assert new File(dir, 'qcs-reports/junit.xml').text.contains('<testsuite'): log
+                assert new File(dir, 'qcs-reports/summary.json').isFile()
+            } finally {
+                dir.deleteDir()
+            }
+        }
     }
 }
 
