@@ -911,18 +911,24 @@ fn emulator() -> Emulator {
 #[test]
 fn github_action_end_to_end_with_the_real_qcs() {
     let emu = emulator();
-    let real = env!("CARGO_BIN_EXE_qcs");
-    let r = run_github(&[
-        ("QCS_BIN", real),
-        ("INPUT_IMAGES", "acme/app:1.0\nacme/web:1.0"),
-        ("INPUT_GATEWAY_URL", &emu.url),
-        ("INPUT_ENGINE", &emu.engine),
-        ("INPUT_USERNAME", "qcs-demo"),
-        ("INPUT_PASSWORD", "qcs-demo"),
-        ("INPUT_FORMATS", "json"),
-        ("INPUT_SARIF_UPLOAD", "true"),
-        ("INPUT_ARGS", STRICT),
-    ]);
+    // The real qcs, the emulator's gateway, engine and user, any vulnerability fails.
+    let run = |images: &str, more: &[(&str, &str)]| {
+        let mut envs = vec![
+            ("QCS_BIN", env!("CARGO_BIN_EXE_qcs")),
+            ("INPUT_IMAGES", images),
+            ("INPUT_GATEWAY_URL", emu.url.as_str()),
+            ("INPUT_ENGINE", emu.engine.as_str()),
+            ("INPUT_USERNAME", "qcs-demo"),
+            ("INPUT_PASSWORD", "qcs-demo"),
+            ("INPUT_ARGS", STRICT),
+        ];
+        envs.extend_from_slice(more);
+        run_github(&envs)
+    };
+    let r = run(
+        "acme/app:1.0\nacme/web:1.0",
+        &[("INPUT_FORMATS", "json"), ("INPUT_SARIF_UPLOAD", "true")],
+    );
     assert_eq!(r.code, 1, "{}", r.stdout);
     let outputs: BTreeSet<&str> = r.outputs.lines().collect();
     let expected = [
@@ -943,17 +949,13 @@ fn github_action_end_to_end_with_the_real_qcs() {
     assert_eq!(sarif["version"], "2.1.0");
 
     // report-only: the job passes, the outcome still says failed
-    let r = run_github(&[
-        ("QCS_BIN", real),
-        ("INPUT_IMAGES", "acme/app:1.0"),
-        ("INPUT_GATEWAY_URL", &emu.url),
-        ("INPUT_ENGINE", &emu.engine),
-        ("INPUT_USERNAME", "qcs-demo"),
-        ("INPUT_PASSWORD", "qcs-demo"),
-        ("INPUT_SARIF_UPLOAD", "false"),
-        ("INPUT_REPORT_ONLY", "true"),
-        ("INPUT_ARGS", STRICT),
-    ]);
+    let r = run(
+        "acme/app:1.0",
+        &[
+            ("INPUT_SARIF_UPLOAD", "false"),
+            ("INPUT_REPORT_ONLY", "true"),
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(
         r.outputs.starts_with("outcome=failed\nexit-code=0\n"),
