@@ -292,3 +292,64 @@ fn a_configuration_problem_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Qualys platform"));
 }
+
+/// The step's command line, run by bash as `qcs scan --print-config`: it parses, and the
+/// settings it resolves are the ones the snippet was made from.
+#[test]
+fn the_step_command_runs_as_qcs_scan() {
+    let bin = assert_cmd::cargo::cargo_bin("qcs");
+    for (with, expect) in [
+        (
+            true,
+            &[
+                "config file        qcs.toml",
+                "timeout          15m (from flag --timeout)",
+                "table=verdict.txt, sarif, markdown",
+            ][..],
+        ),
+        (
+            false,
+            &[
+                "platform EU1",
+                "tcp://docker:2376 (from flag --engine)",
+                "sarif=out/it's.sarif, json, markdown",
+                "acme/app:1.0, acme/worker:1.0",
+            ][..],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = if with {
+            output(with_config(dir.path(), "github"))
+        } else {
+            output(without_config(dir.path(), "github"))
+        };
+        let y = parse_yaml(&text);
+        let run = script_of(&y.as_vec().unwrap()[0], "run");
+        let script = run.replacen(
+            "qcs scan",
+            &format!("'{}' scan --print-config", bin.display()),
+            1,
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env_clear()
+            .env("QUALYS_USERNAME", "u")
+            .env("QUALYS_PASSWORD", "p")
+            .env("QUALYS_CLIENT_ID", "u")
+            .env("QUALYS_CLIENT_SECRET", "p")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{script}\n{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for e in expect {
+            assert!(stdout.contains(e), "{e}:\n{stdout}");
+        }
+    }
+}
