@@ -784,7 +784,7 @@ fn gitlab_script_command_line() {
         r.args,
         words(concat!(
             "scan --output-dir qcs-reports --policy qcs-policy.toml --timeout 15m --format json ",
-            "--format junit --format gitlab --format markdown --format html --skip-sensor-check ",
+            "--format junit --format gitlab --format markdown --skip-sensor-check ",
             "--concurrency 4 registry.example/app:abc123 worker:1",
         ))
     );
@@ -925,9 +925,12 @@ fn github_action_end_to_end_with_the_real_qcs() {
         envs.extend_from_slice(more);
         run_github(&envs)
     };
+    // The action's default formats, which the real qcs must know.
+    let action = yaml(&github().join("action.yml"));
+    let formats = action["inputs"]["formats"]["default"].as_str().unwrap();
     let r = run(
         "acme/app:1.0\nacme/web:1.0",
-        &[("INPUT_FORMATS", "json"), ("INPUT_SARIF_UPLOAD", "true")],
+        &[("INPUT_FORMATS", formats), ("INPUT_SARIF_UPLOAD", "true")],
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
     let outputs: BTreeSet<&str> = r.outputs.lines().collect();
@@ -973,7 +976,6 @@ fn gitlab_template_end_to_end_with_the_real_qcs() {
         [
             ("QCS_BIN", env!("CARGO_BIN_EXE_qcs")),
             ("QCS_IMAGES", images),
-            ("QCS_FORMATS", "json junit gitlab markdown"),
             ("QCS_ARGS", STRICT),
             ("QUALYS_GATEWAY_URL", emu.url.as_str()),
             ("DOCKER_HOST", emu.engine.as_str()),

@@ -186,19 +186,19 @@ r.test('OAuth credentials go to the client id and secret variables') {
 r.test('without credentialsId the step runs qcs with the agent environment as it is') {
     Ctx c = r.run([images: 'myapp:1.4'])
     assert !c.names().contains('withCredentials')
-    assert c.script() == 'qcs scan --output-dir qcs-reports --format json --format junit --format html myapp:1.4'
+    assert c.script() == 'qcs scan --output-dir qcs-reports --format json --format junit myapp:1.4'
 }
 
 r.test('no images: qcs reads IMAGE_ID itself, as the plugin did') {
     Ctx c = r.run([platform: 'US1'])
-    assert c.script().endsWith('--format html')
+    assert c.script().endsWith('--format junit')
 }
 
 r.test('values are single-quoted so the shell expands nothing in them') {
     String nasty = "my app'; touch /tmp/pwned #"
     Ctx c = r.run([images: [nasty, '$(id)', 'ok:1'], policy: 'dir with space/p.toml', qcs: '/opt/qcs/bin/qcs'])
     assert c.script() == "/opt/qcs/bin/qcs scan --policy 'dir with space/p.toml' --output-dir qcs-reports " +
-        "--format json --format junit --format html 'my app'\"'\"'; touch /tmp/pwned #' '\$(id)' ok:1"
+        "--format json --format junit 'my app'\"'\"'; touch /tmp/pwned #' '\$(id)' ok:1"
 }
 
 r.test('the command line, run by bash, gives qcs exactly the values given') {
@@ -214,7 +214,7 @@ r.test('the command line, run by bash, gives qcs exactly the values given') {
         proc.waitFor()
         assert proc.exitValue() == 3
         assert out.readLines() == ['scan', '--timeout', '1h30m', '--output-dir', 'qcs-reports', '--format', 'json',
-                                   '--format', 'junit', '--format', 'html', '--verbose'] + images
+                                   '--format', 'junit', '--verbose'] + images
     } finally {
         dir.deleteDir()
     }
@@ -302,7 +302,7 @@ r.test('plugin names: imageIds, dockerUrl, dockerCert, vulnsTimeout and pollingI
                    dockerCert: '/certs', vulnsTimeout: '2*60', pollingInterval: '45',
                    platform: 'US_PLATFORM_2', credentialsId: 'qualys'])
     assert c.script() == 'qcs scan --platform US_PLATFORM_2 --engine /usr/local/bin/nerdctl --cert-dir /certs ' +
-        '--timeout 120s --interval 45s --output-dir qcs-reports --format json --format junit --format html ' +
+        '--timeout 120s --interval 45s --output-dir qcs-reports --format json --format junit ' +
         'myapp:1.4 0123456789ab'
     assert c.echoes.any { it.contains('warning') && it.contains('pollingInterval') }
 }
@@ -378,7 +378,7 @@ r.test('qcs names take precedence over the plugin names') {
     Ctx c = r.run([images: ['new:1'], imageIds: 'old:1', timeout: '15m', vulnsTimeout: '600',
                    engine: 'unix:///run/podman/podman.sock', dockerUrl: 'unix:///var/run/docker.sock'])
     assert c.script() == 'qcs scan --engine unix:///run/podman/podman.sock --timeout 15m --output-dir qcs-reports ' +
-        '--format json --format junit --format html new:1'
+        '--format json --format junit new:1'
 }
 
 r.test('the qcs policy flags by their own names') {
@@ -388,7 +388,7 @@ r.test('the qcs policy flags by their own names') {
     assert c.script() == "qcs scan --criteria-json criteria.json --fail-severity 5=0,4=2 --fail-qids 179203 " +
         "--fail-cves CVE-2021-44228 --fail-software '.*:log4j-core<2.17.1' --fail-cvss 3:9.0 --fixable-only " +
         "--exclude-qids 1-5 --exclude-cves CVE-2023-1234 --output-dir qcs-reports --format json --format junit " +
-        "--format html a:1"
+        "a:1"
 }
 
 // --- mistakes ------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ r.test('a plain password parameter (apiPass, proxyPassword) is refused') {
 String e2eBin = System.getenv('QCS_E2E_BIN')
 if (e2eBin) {
     Map e2e = [qcs: e2eBin, gatewayUrl: System.getenv('QCS_E2E_GATEWAY'), engine: System.getenv('QCS_E2E_ENGINE'),
-               credentialsId: 'qcs-demo', formats: ['json', 'junit'], timeout: '60s',
+               credentialsId: 'qcs-demo', timeout: '60s',   // the step's default formats
                failSeverity: [5: 0, 4: 0, 3: 0, 2: 0, 1: 0]]
     [['acme/web:1.0', 'SUCCESS', null], ['acme/app:1.0', 'FAILURE', 'policy violated']].each { image, result, reason ->
         r.test("end to end: ${image} with the real qcs is ${result}, its JUnit report published") {

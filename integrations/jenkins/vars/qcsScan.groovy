@@ -194,7 +194,7 @@ static Map buildPlan(Map p) {
 
     plan.outputDir = (p.outputDir ?: 'qcs-reports') as String
     a << '--output-dir' << plan.outputDir
-    List<String> formats = p.containsKey('formats') ? list(p.formats) : ['json', 'junit', 'html']
+    List<String> formats = p.containsKey('formats') ? list(p.formats) : ['json', 'junit']
     for (String f : formats) {
         a << '--format' << f
         int eq = f.indexOf('=')
