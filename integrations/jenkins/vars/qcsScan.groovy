@@ -96,7 +96,7 @@ def call(Map params = [:]) {
 }
 
 // Runs the command inside the credential and environment wrappers the parameters ask for.
-private int runWithSecrets(Map p, Map plan) {
+int runWithSecrets(Map p, Map plan) {
     List creds = []
     if (p.credentialsId) {
         boolean oauth = plan.auth == 'oauth'
@@ -123,7 +123,7 @@ private int runWithSecrets(Map p, Map plan) {
     return code
 }
 
-private int runCommand(Map plan) {
+int runCommand(Map plan) {
     if (plan.env) {
         int code = 0
         withEnv(plan.env) {
@@ -136,7 +136,7 @@ private int runCommand(Map plan) {
 
 // Publishes the JUnit results (the result is set from the exit code, not by the junit step)
 // and archives the output directory.
-private void publish(Map p, Map plan) {
+void publish(Map p, Map plan) {
     if (plan.junitPath && p.publishJunit != false) {
         junit(testResults: plan.junitPath, allowEmptyResults: true, skipMarkingBuildUnstable: true)
     }
