@@ -278,10 +278,16 @@ pub(crate) struct OutputArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) output_dir: Option<PathBuf>,
     /// Output format, repeatable: FORMAT or FORMAT=PATH (`-` is stdout). Formats: json
-    /// (summary.json), table (verdict table as text, stdout by default). Default: [output]
-    /// formats in the config, else json.
+    /// (summary.json), table (verdict table as text, stdout by default), sarif (results.sarif),
+    /// junit (junit.xml), gitlab (gl-container-scanning-report.json), markdown (summary.md); see
+    /// docs/reports.md. Default: [output] formats in the config, else json.
     #[arg(long = "format", value_name = "FORMAT[=PATH]")]
     pub(crate) formats: Vec<FormatSpec>,
+    /// The Dockerfile of the images, relative to the repository root: the file every SARIF
+    /// result points at, as GitHub code scanning needs one (default: [output] dockerfile in the
+    /// config, else Dockerfile).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) dockerfile: Option<String>,
     /// Always exit 0 after writing reports (except for usage errors, exit 2).
     #[arg(long)]
     pub(crate) report_only: bool,

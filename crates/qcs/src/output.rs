@@ -26,14 +26,15 @@ pub(crate) fn write_all(
         match spec.destination(&settings.dir) {
             Destination::Stdout => {
                 let out = std::io::stdout().lock();
-                render(summary, spec.format, out).map_err(|e| err(Path::new("-"), e))?;
+                render(summary, spec.format, settings, out).map_err(|e| err(Path::new("-"), e))?;
             }
             Destination::File(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| err(&path, e))?;
                 }
                 let file = std::fs::File::create(&path).map_err(|e| err(&path, e))?;
-                render(summary, spec.format, BufWriter::new(file)).map_err(|e| err(&path, e))?;
+                render(summary, spec.format, settings, BufWriter::new(file))
+                    .map_err(|e| err(&path, e))?;
             }
         }
     }
@@ -66,13 +67,18 @@ pub(crate) fn save_raw(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, C
 }
 
 /// Writes one format into `out` and flushes it.
-fn render(summary: &Summary, format: Format, mut out: impl Write) -> std::io::Result<()> {
+fn render(
+    summary: &Summary,
+    format: Format,
+    settings: &OutputSettings,
+    mut out: impl Write,
+) -> std::io::Result<()> {
     match format {
         Format::Json => json::write(summary, &mut out)?,
         Format::Table => {
             out.write_all(table::render(summary, table::Style { color: false }).as_bytes())?;
         }
-        Format::Sarif => sarif::write(summary, &sarif::Options::default(), &mut out)?,
+        Format::Sarif => sarif::write(summary, &settings.sarif, &mut out)?,
         Format::Junit => junit::write(summary, &mut out)?,
         Format::Gitlab => gitlab::write(summary, &mut out)?,
         Format::Markdown => markdown::write(summary, &mut out)?,

@@ -400,7 +400,7 @@ fn the_validators_catch_what_github_and_gitlab_reject() {
 }
 
 #[test]
-fn a_format_goes_to_stdout_with_a_dash() {
+fn a_format_goes_to_stdout_with_a_dash_and_sarif_points_at_the_dockerfile() {
     let out = qcs()
         .args([
             "evaluate",
@@ -410,11 +410,33 @@ fn a_format_goes_to_stdout_with_a_dash() {
             "--fail-severity",
             "5=0",
         ])
-        .arg("--report")
+        .args(["--dockerfile", "./docker/app.Dockerfile", "--report"])
         .arg(repo("examples/reports/payments-api.json"))
         .output()
         .expect("qcs runs");
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).expect("SARIF on stdout");
     assert_eq!(v["version"], "2.1.0");
+    assert_eq!(
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "docker/app.Dockerfile"
+    );
+
+    let out = qcs()
+        .args([
+            "evaluate",
+            "-q",
+            "--format",
+            "sarif=-",
+            "--fail-severity",
+            "5=0",
+        ])
+        .args(["--dockerfile", "/abs/Dockerfile", "--report"])
+        .arg(repo("examples/reports/payments-api.json"))
+        .output()
+        .expect("qcs runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a path inside the repository"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
 }

@@ -1,10 +1,11 @@
-//! The `[output]` settings: the report directory and the formats, from `--output-dir` and
-//! `--format`, then `[output] dir` and `formats` in the config file, then `qcs-reports` and
-//! `json`.
+//! The `[output]` settings: the report directory, the formats and the Dockerfile SARIF results
+//! point at, from `--output-dir`, `--format` and `--dockerfile`, then `[output] dir`, `formats`
+//! and `dockerfile` in the config file, then `qcs-reports`, `json` and `Dockerfile`.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use qcs_report::{Format, FormatSpec};
+use qcs_report::{Format, FormatSpec, sarif};
 
 use super::{Source, config_error, config_str, relative_to_config, table};
 use crate::cli::OutputArgs;
@@ -27,6 +28,8 @@ pub(crate) struct OutputSettings {
     pub(crate) formats_source: Source,
     /// Exit 0 whatever the verdict (except for configuration errors).
     pub(crate) report_only: bool,
+    /// How SARIF is written (the Dockerfile its results point at).
+    pub(crate) sarif: sarif::Options,
 }
 
 impl OutputSettings {
@@ -41,6 +44,7 @@ impl OutputSettings {
             }],
             formats_source: Source::Default,
             report_only: false,
+            sarif: sarif::Options::default(),
         }
     }
 }
@@ -50,7 +54,7 @@ pub(crate) fn resolve(
     args: &OutputArgs,
     file: Option<&ConfigFile>,
 ) -> Result<OutputSettings, CliError> {
-    let t = table(file, "output", &["dir", "formats"])?;
+    let t = table(file, "output", &["dir", "formats", "dockerfile"])?;
     let (dir, dir_source) = match (&args.output_dir, config_str(file, &t, "output", "dir")?) {
         (Some(d), _) => (d.clone(), Source::Flag("--output-dir")),
         (None, Some(d)) => {
@@ -104,13 +108,62 @@ pub(crate) fn resolve(
     } else {
         (args.formats.clone(), Source::Flag("--format"))
     };
+    let dockerfile = match &args.dockerfile {
+        Some(d) => Some(d.clone()),
+        None => config_str(file, &t, "output", "dockerfile")?,
+    };
+    let sarif = match dockerfile {
+        None => sarif::Options::default(),
+        Some(d) => sarif::Options {
+            artifact_uri: repository_path(&d).ok_or_else(|| {
+                config_error(
+                    file,
+                    &format!("the Dockerfile `{d}` is not a path inside the repository"),
+                    "give it relative to the repository root, e.g. --dockerfile docker/app.Dockerfile",
+                )
+            })?,
+        },
+    };
     Ok(OutputSettings {
         dir,
         dir_source,
         formats,
         formats_source,
         report_only: args.report_only,
+        sarif,
     })
+}
+
+/// A path relative to the repository root as a URI path GitHub accepts (`/` separators, no
+/// leading `./`), or `None` for an absolute path, a URL or one that leaves the repository.
+fn repository_path(p: &str) -> Option<String> {
+    let p = p.trim().replace('\\', "/");
+    let p = p.trim_start_matches("./");
+    let absolute = p.starts_with('/') || p.contains(':');
+    if p.is_empty() || absolute || p.split('/').any(|part| part == "..") {
+        return None;
+    }
+    Some(
+        p.split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .map(percent_encode)
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// Spaces and the few characters a URI path cannot hold, percent-encoded.
+fn percent_encode(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for c in part.chars() {
+        match c {
+            ' ' | '%' | '#' | '?' | '[' | ']' => {
+                let _ = write!(out, "%{:02X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -123,6 +176,7 @@ mod tests {
             output_dir: None,
             formats: Vec::new(),
             report_only: false,
+            dockerfile: None,
         }
     }
 
@@ -141,6 +195,7 @@ mod tests {
             output_dir: Some("here".into()),
             formats: vec!["table".parse().unwrap()],
             report_only: true,
+            dockerfile: None,
         };
         let s = resolve(&a, Some(&c)).unwrap();
         assert_eq!(
@@ -157,10 +212,38 @@ mod tests {
             "[output]\nformats = \"json\"\n",
             "[output]\nformats = []\n",
             "[output]\ndir = 3\n",
+            "[output]\ndockerfile = \"/abs/Dockerfile\"\n",
+            "[output]\ndockerfile = \"../Dockerfile\"\n",
         ] {
             let e = resolve(&args(), Some(&cfg(text))).unwrap_err();
             assert_eq!(e.exit_code(), qcs_core::exit::ExitCode::Config, "{text}");
             assert!(e.to_string().contains("/etc/qcs/qcs.toml"), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_dockerfile_is_a_repository_path_from_the_flag_or_the_config() {
+        assert_eq!(
+            resolve(&args(), None).unwrap().sarif.artifact_uri,
+            "Dockerfile"
+        );
+        let c = cfg("[output]\ndockerfile = \"./docker/app.Dockerfile\"\n");
+        let s = resolve(&args(), Some(&c)).unwrap();
+        assert_eq!(s.sarif.artifact_uri, "docker/app.Dockerfile");
+        let a = OutputArgs {
+            dockerfile: Some("build\\my app\\Dockerfile".into()),
+            ..args()
+        };
+        let s = resolve(&a, Some(&c)).unwrap();
+        assert_eq!(s.sarif.artifact_uri, "build/my%20app/Dockerfile");
+        for bad in [
+            "/abs/Dockerfile",
+            "C:\\x\\Dockerfile",
+            "https://x/Dockerfile",
+            "../x",
+            "",
+        ] {
+            assert_eq!(repository_path(bad), None, "{bad}");
         }
     }
 }
