@@ -42,8 +42,8 @@ pub fn render(summary: &Summary) -> String {
 /// The Markdown summary, at most `max_bytes` long (the headline and the per-image table are
 /// always there).
 pub fn render_limited(summary: &Summary, max_bytes: usize) -> String {
-    let mut out = headline(summary);
     let budget = max_bytes.saturating_sub(RESERVE);
+    let mut out = headline(summary, budget / 2);
     let mut left_images = Vec::new();
     let mut left_rows = 0;
     for img in &summary.images {
@@ -121,7 +121,8 @@ fn verdict(o: Outcome) -> &'static str {
     }
 }
 
-fn headline(summary: &Summary) -> String {
+/// The headline and the per-image table, rows left out past `limit` bytes (and counted).
+fn headline(summary: &Summary, limit: usize) -> String {
     let n = summary.images.len();
     let title = match summary.outcome {
         Outcome::Passed => format!(
@@ -146,31 +147,42 @@ fn headline(summary: &Summary) -> String {
         "| Image | Verdict | Critical (5) | High (4) | Medium (3) | Low (2) | Info (1) | Failing conditions |\n\
          |---|---|--:|--:|--:|--:|--:|---|\n",
     );
-    for img in &summary.images {
-        let e = &img.evaluation;
-        let _ = write!(
-            out,
-            "| {} | {} |",
-            code(image_name(img)),
-            verdict(e.outcome)
-        );
-        for level in (0..5).rev() {
-            let cell = e.counts.as_ref().map_or_else(
-                || "–".to_owned(),
-                |c| match (c.confirmed.0[level], c.potential.0[level]) {
-                    (n, 0) => n.to_string(),
-                    (n, p) => format!("{n} (+{p} potential)"),
-                },
+    for (i, img) in summary.images.iter().enumerate() {
+        let row = overview_row(img);
+        if out.len() + row.len() > limit {
+            let left = summary.images.len() - i;
+            let _ = writeln!(
+                out,
+                "| … and {left} more image{} (size limit; see `summary.json`) | | | | | | | |",
+                plural(left)
             );
-            let _ = write!(out, " {cell} |");
+            break;
         }
-        let why = match (&e.error, &e.conditions) {
-            (Some(err), _) => escape_md(&err.message),
-            (None, Some(c)) if !c.failed().is_empty() => c.failed().join(", "),
-            _ => "–".to_owned(),
-        };
-        let _ = writeln!(out, " {why} |");
+        out.push_str(&row);
     }
+    out
+}
+
+/// An image's row in the headline table.
+fn overview_row(img: &ImageResult) -> String {
+    let e = &img.evaluation;
+    let mut out = format!("| {} | {} |", code(image_name(img)), verdict(e.outcome));
+    for level in (0..5).rev() {
+        let cell = e.counts.as_ref().map_or_else(
+            || "–".to_owned(),
+            |c| match (c.confirmed.0[level], c.potential.0[level]) {
+                (n, 0) => n.to_string(),
+                (n, p) => format!("{n} (+{p} potential)"),
+            },
+        );
+        let _ = write!(out, " {cell} |");
+    }
+    let why = match (&e.error, &e.conditions) {
+        (Some(err), _) => escape_md(&err.message),
+        (None, Some(c)) if !c.failed().is_empty() => c.failed().join(", "),
+        _ => "–".to_owned(),
+    };
+    let _ = writeln!(out, " {why} |");
     out
 }
 
@@ -410,6 +422,10 @@ mod tests {
         assert!(cut.len() <= 100_000, "{}", cut.len());
         assert!(cut.contains("more findings left out (size limit)"), "{cut}");
         assert!(cut.contains("finding rows are left out; everything is in `summary.json`."));
+        let many = Summary::new("0.1.0", vec![s.images[1].clone(); 20_000]);
+        let cut = render_limited(&many, 1_000_000);
+        assert!(cut.len() <= 1_000_000, "{}", cut.len());
+        assert!(cut.contains("more images (size limit; see `summary.json`) |"));
         let tiny = render_limited(&s, 3_000);
         assert!(tiny.len() <= 3_000, "{}", tiny.len());
         assert!(
