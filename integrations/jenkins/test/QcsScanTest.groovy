@@ -23,6 +23,7 @@ class Ctx {
 
     int exitCode = 0
     File realDir                // when set, sh really runs the script with bash in this directory
+    Map<String, String> files = [:]  // the workspace's files for fileExists and readFile
     List calls = []             // [name, args] in order
     Map env = [BUILD_NUMBER: '42', WORKSPACE: '/ws']
     Map currentBuild = [result: null]
@@ -72,6 +73,8 @@ class Ctx {
             }
         })
         b.setVariable('junit', { Map args -> calls << ['junit', args] })
+        b.setVariable('fileExists', { String path -> files.containsKey(path) || (realDir && new File(realDir, path).isFile()) })
+        b.setVariable('readFile', { String path -> files[path] ?: new File(realDir, path).text })
         b.setVariable('archiveArtifacts', { Map args -> calls << ['archiveArtifacts', args] })
         b.setVariable('echo', { String msg -> calls << ['echo', msg]; echoes << msg })
         b.setVariable('unstable', { String msg ->
@@ -112,8 +115,8 @@ class Runner {
     List<String> commands = []   // "<test name>\t<command line>"
     String current
 
-    Ctx run(Map params, int exitCode = 0, File realDir = null) {
-        Ctx ctx = new Ctx(exitCode: exitCode, realDir: realDir)
+    Ctx run(Map params, int exitCode = 0, File realDir = null, Map<String, String> files = [:]) {
+        Ctx ctx = new Ctx(exitCode: exitCode, realDir: realDir, files: files)
         Script step = InvokerHelper.createScript(stepClass, ctx.binding())
         try {
             ctx.returned = step.invokeMethod('call', [params] as Object[])
@@ -272,6 +275,17 @@ r.test('reportOnly: --report-only is passed and exit 0 is SUCCESS with a note') 
     assert c.result() == 'SUCCESS'
     assert c.echoes.any { it.contains('report only') }
     assert !r.run(BRIEF).script().contains('--report-only')
+}
+
+r.test('reportOnly: the returned outcome is the verdict in summary.json') {
+    String summary = '{"schema_version":1,"outcome":"failed","exit_code":1,"images":[{"outcome":"passed"}]}'
+    Ctx c = r.run([images: 'a:1', reportOnly: true], 0, null, ['qcs-reports/summary.json': summary])
+    assert c.result() == 'SUCCESS'
+    assert c.returned == [exitCode: 0, outcome: 'failed', reportDir: 'qcs-reports']
+    assert c.echoes.any { it.contains('outcome failed') }
+    c = r.run([images: 'a:1', reportOnly: true, formats: ['json=out/s.json']], 0, null, ['out/s.json': summary])
+    assert c.returned.outcome == 'failed'
+    assert r.run([images: 'a:1', reportOnly: true], 0).returned.outcome == 'passed': 'no summary.json: from the exit code'
 }
 
 r.test('reportOnly still fails on a configuration error (exit 2)') {

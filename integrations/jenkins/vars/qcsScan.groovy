@@ -80,9 +80,13 @@ def call(Map params = [:]) {
     publish(p, plan)
 
     String outcome = code == 0 ? 'passed' : (code == 1 ? 'failed' : 'error')
+    if (code == 0 && plan.reportOnly && plan.jsonPath && fileExists(plan.jsonPath)) {
+        // With --report-only the exit code is 0 whatever the verdict: summary.json has it.
+        outcome = summaryOutcome(readFile(plan.jsonPath)) ?: outcome
+    }
     Map result = [exitCode: code, outcome: outcome, reportDir: plan.outputDir]
     if (code == 0) {
-        echo(plan.reportOnly ? "qcs: reports written to ${plan.outputDir} (report only: the verdict does not fail the build)"
+        echo(plan.reportOnly ? "qcs: outcome ${outcome}; report only, so the verdict does not fail the build (reports in ${plan.outputDir}/)"
                              : 'qcs: every image passed')
         return result
     }
@@ -156,7 +160,7 @@ static List<String> unknownKeys(Map p) {
 static Map buildPlan(Map p) {
     // command: the shell line; env: extra environment (proxy); warnings; outputDir; junitPath;
     // auth; reportOnly
-    Map plan = [env: [], warnings: [], junitPath: null, reportOnly: false]
+    Map plan = [env: [], warnings: [], junitPath: null, jsonPath: null, reportOnly: false]
     List<String> a = [(p.qcs ?: 'qcs') as String, 'scan']
 
     opt(a, '--config', p.config)
@@ -201,6 +205,9 @@ static Map buildPlan(Map p) {
         String name = eq < 0 ? f : f.substring(0, eq)
         if (name == 'junit') {
             plan.junitPath = eq < 0 ? "${plan.outputDir}/junit.xml".toString() : f.substring(eq + 1)
+        }
+        if (name == 'json' && f != 'json=-') {
+            plan.jsonPath = eq < 0 ? "${plan.outputDir}/summary.json".toString() : f.substring(eq + 1)
         }
     }
     plan.reportOnly = truthy(p.reportOnly)
@@ -333,6 +340,13 @@ static String duration(value) {
         return "${seconds}s"
     }
     s
+}
+
+// The top-level outcome of summary.json (it comes before the images' own).
+@NonCPS
+static String summaryOutcome(String json) {
+    def m = json =~ /"outcome"\s*:\s*"([a-z_]+)"/
+    m.find() ? m.group(1) : null
 }
 
 @NonCPS
