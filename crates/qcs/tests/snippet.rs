@@ -61,6 +61,7 @@ fn without_config(dir: &Path, ci: &str) -> Command {
         .current_dir(dir)
         .args(["snippet", "--ci", ci, "--engine", "tcp://docker:2376"])
         .args(["--skip-sensor-check", "--format", "sarif=out/it's.sarif"])
+        .args(["--dockerfile", "docker/app.Dockerfile"])
         .args([
             "--fail-software",
             ".*:log4j-core<2.17.1",

@@ -105,6 +105,8 @@ pub(crate) struct Resolved<'a> {
     pub(crate) webhook: &'a WebhookSettings,
     /// The policy flags as given.
     pub(crate) policy: &'a PolicyArgs,
+    /// `--dockerfile` as given (SARIF results point at it).
+    pub(crate) dockerfile: Option<&'a str>,
 }
 
 /// Runs `qcs snippet`.
@@ -135,6 +137,7 @@ pub(crate) fn run(args: &SnippetArgs, global: &GlobalArgs) -> Result<ExitCode, C
             output: &output,
             webhook: &webhook,
             policy: &args.policy,
+            dockerfile: args.output.dockerfile.as_deref(),
         },
         args.ci,
     );
@@ -221,6 +224,9 @@ pub(crate) fn plan(r: &Resolved<'_>, ci: CiSystem) -> Step {
         }
     }
     args.extend(formats.iter().map(|s| flag("--format", &spec_text(s))));
+    if let Some(d) = r.dockerfile {
+        args.push(flag("--dockerfile", d));
+    }
     if o.report_only {
         args.push(vec!["--report-only".into()]);
     }

@@ -8,7 +8,7 @@ stage('Qualys container scan') {
             usernamePassword(credentialsId: 'qcs-proxy', usernameVariable: 'QCS_PROXY_USERNAME', passwordVariable: 'QCS_PROXY_PASSWORD')
         ]) {
             withEnv(['HTTPS_PROXY=http://proxy.corp:3128', 'NO_PROXY=localhost,.corp']) {
-                sh 'qcs scan --platform EU1 --auth oauth --engine tcp://docker:2376 --skip-sensor-check --fail-software \'.*:log4j-core<2.17.1\' --format \'sarif=out/it\'\\\'\'s.sarif\' --format json --format junit acme/app:1.0 acme/worker:1.0'
+                sh 'qcs scan --platform EU1 --auth oauth --engine tcp://docker:2376 --skip-sensor-check --fail-software \'.*:log4j-core<2.17.1\' --format \'sarif=out/it\'\\\'\'s.sarif\' --format json --format junit --dockerfile docker/app.Dockerfile acme/app:1.0 acme/worker:1.0'
             }
         }
     }
