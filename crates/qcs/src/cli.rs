@@ -183,10 +183,12 @@ pub(crate) struct WaitArgs {
     /// Give up waiting for an image's scan result after this long, e.g. 10m (default), 90s.
     #[arg(long, value_name = "DURATION")]
     pub(crate) timeout: Option<String>,
-    /// Poll interval: auto (adaptive, the default) or a fixed duration such as 30s.
+    /// Poll interval: auto (the default: every 1-10 s, as often as the Jenkins plugin's call
+    /// budget affords, images sharing list calls) or a fixed duration such as 30s.
     #[arg(long, value_name = "DURATION")]
     pub(crate) interval: Option<String>,
-    /// Images waited on at once (default 8).
+    /// API calls in flight at once while waiting, over all images (default 8); every image is
+    /// waited on at the same time.
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
 }

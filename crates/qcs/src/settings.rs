@@ -95,7 +95,7 @@ pub(crate) struct WaitSettings {
     pub(crate) timeout: Duration,
     /// Poll interval.
     pub(crate) interval: Interval,
-    /// Images waited on at once (requests in flight).
+    /// API calls in flight at once while waiting (all images are waited on together).
     pub(crate) concurrency: usize,
     /// Where timeout, interval and concurrency came from, in that order.
     pub(crate) sources: [Source; 3],
