@@ -156,8 +156,10 @@ fn jenkins_step_against_a_stub_pipeline() {
     let commands_file = tmp.path().join("commands");
     // The step also runs the real qcs once against the emulator, through bash as `sh` would.
     let emu = emulator();
+    // Run where the stub may write its reports (not in the source tree).
     let out = Command::new("bash")
         .arg(root().join("integrations/jenkins/test/run.sh"))
+        .current_dir(tmp.path())
         .env("QCS_COMMANDS_OUT", &commands_file)
         .env("QCS_E2E_BIN", env!("CARGO_BIN_EXE_qcs"))
         .env("QCS_E2E_GATEWAY", &emu.url)
