@@ -8,14 +8,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
-use qcs_emulator::{
-    Base, DockerImage, DockerSeed, EmulatorConfig, ReportSpec, RunningEmulator, SensorState,
-    SensorTiming,
-};
+use qcs_emulator::{Base, DockerImage, ReportSpec, SensorState};
 use serde_json::Value;
 
 /// Passes `--fail-cves CVE-2021-44228`: a few findings, no `Log4Shell`.
@@ -26,17 +22,19 @@ const VULNERABLE: &str = "acme/vuln:1.0";
 const GHOST: &str = "acme/ghost:1.0";
 const PASSWORD: &str = "Pw-Scan-Secret-8c1e";
 
-struct World {
-    emu: RunningEmulator,
-    socket: PathBuf,
-    out: tempfile::TempDir,
-    _dir: tempfile::TempDir,
+/// The emulator and Docker stand-in with the three images above.
+struct World(common::ScanWorld);
+
+impl std::ops::Deref for World {
+    type Target = common::ScanWorld;
+
+    fn deref(&self) -> &common::ScanWorld {
+        &self.0
+    }
 }
 
 impl World {
     async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("docker.sock");
         let report = |seed, vulnerabilities, packages, log4shell| ReportSpec {
             seed,
             base: Base::Debian,
@@ -46,71 +44,24 @@ impl World {
             app_share: if log4shell { 0.3 } else { 0.2 },
             ..ReportSpec::default()
         };
-        let emu = qcs_emulator::start(EmulatorConfig {
-            docker_socket: Some(socket.clone()),
-            docker: DockerSeed {
-                sensor: SensorState::Running,
-                images: vec![
-                    DockerImage {
-                        tags: vec![CLEAN.into()],
-                        report: Some(report(5, 12, 40, false)),
-                        ..DockerImage::default()
-                    },
-                    DockerImage {
-                        tags: vec![VULNERABLE.into()],
-                        report: Some(report(5, 30, 90, true)),
-                        ..DockerImage::default()
-                    },
-                    DockerImage {
-                        tags: vec![GHOST.into()],
-                        never_scanned: true,
-                        ..DockerImage::default()
-                    },
-                ],
+        let images = vec![
+            DockerImage {
+                tags: vec![CLEAN.into()],
+                report: Some(report(5, 12, 40, false)),
+                ..DockerImage::default()
             },
-            // Tagged images are uploaded 1 s later and processed at once (the tag check
-            // right after tagging needs the tag still there).
-            sensor: SensorTiming {
-                scan_delay_secs: 1,
-                processing_delay_secs: 0,
-                ..SensorTiming::default()
+            DockerImage {
+                tags: vec![VULNERABLE.into()],
+                report: Some(report(5, 30, 90, true)),
+                ..DockerImage::default()
             },
-            ..EmulatorConfig::demo(socket.clone())
-        })
-        .await
-        .unwrap();
-        emu.control().add_user(qcs_emulator::User {
-            username: "ci-user".into(),
-            password: PASSWORD.into(),
-            modules: vec!["CS".into()],
-        });
-        World {
-            emu,
-            socket,
-            out: tempfile::tempdir().unwrap(),
-            _dir: dir,
-        }
-    }
-
-    /// `qcs scan` pointed at this world's Qualys API, with a clean environment and credentials.
-    fn scan_without_engine(&self) -> Command {
-        let mut c = Command::cargo_bin("qcs").unwrap();
-        c.env_clear()
-            .env("NO_COLOR", "1")
-            .env("QUALYS_USERNAME", "ci-user")
-            .env("QUALYS_PASSWORD", PASSWORD)
-            .current_dir(self.out.path())
-            .args(["scan", "--gateway-url", &self.emu.base_url()])
-            .args(["--interval", "200ms", "--output-dir"])
-            .arg(self.out.path());
-        c
-    }
-
-    /// `qcs scan` pointed at this world's Qualys API and Docker stand-in.
-    fn scan(&self) -> Command {
-        let mut c = self.scan_without_engine();
-        c.args(["--engine", &format!("unix://{}", self.socket.display())]);
-        c
+            DockerImage {
+                tags: vec![GHOST.into()],
+                never_scanned: true,
+                ..DockerImage::default()
+            },
+        ];
+        World(common::ScanWorld::start(images, PASSWORD).await)
     }
 
     fn summary(&self) -> Value {

@@ -11,7 +11,6 @@ mod common;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,10 +19,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use hmac::{Hmac, Mac as _};
-use qcs_emulator::{
-    Base, DockerImage, DockerSeed, EmulatorConfig, ReportSpec, RunningEmulator, SensorState,
-    SensorTiming,
-};
+use qcs_emulator::{Base, DockerImage, ReportSpec};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -121,17 +117,19 @@ impl Receiver {
     }
 }
 
-struct World {
-    emu: RunningEmulator,
-    socket: PathBuf,
-    out: tempfile::TempDir,
-    _dir: tempfile::TempDir,
+/// The emulator and Docker stand-in with a clean and a vulnerable image.
+struct World(common::ScanWorld);
+
+impl std::ops::Deref for World {
+    type Target = common::ScanWorld;
+
+    fn deref(&self) -> &common::ScanWorld {
+        &self.0
+    }
 }
 
 impl World {
     async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("docker.sock");
         let image = |tag: &str, vulnerabilities, log4shell| DockerImage {
             tags: vec![tag.into()],
             report: Some(ReportSpec {
@@ -144,49 +142,16 @@ impl World {
             }),
             ..DockerImage::default()
         };
-        let emu = qcs_emulator::start(EmulatorConfig {
-            docker_socket: Some(socket.clone()),
-            docker: DockerSeed {
-                sensor: SensorState::Running,
-                images: vec![image(CLEAN, 10, false), image(VULNERABLE, 25, true)],
-            },
-            sensor: SensorTiming {
-                scan_delay_secs: 1,
-                processing_delay_secs: 0,
-                ..SensorTiming::default()
-            },
-            ..EmulatorConfig::demo(socket.clone())
-        })
-        .await
-        .unwrap();
-        emu.control().add_user(qcs_emulator::User {
-            username: "ci-user".into(),
-            password: PASSWORD.into(),
-            modules: vec!["CS".into()],
-        });
-        World {
-            emu,
-            socket,
-            out: tempfile::tempdir().unwrap(),
-            _dir: dir,
-        }
+        let images = vec![image(CLEAN, 10, false), image(VULNERABLE, 25, true)];
+        World(common::ScanWorld::start(images, PASSWORD).await)
     }
 
     /// `qcs scan` against this world, as a Jenkins build, with a clean environment.
     fn scan(&self) -> Command {
-        let mut c = Command::cargo_bin("qcs").unwrap();
-        c.env_clear()
-            .env("NO_COLOR", "1")
-            .env("QUALYS_USERNAME", "ci-user")
-            .env("QUALYS_PASSWORD", PASSWORD)
-            .env("BUILD_NUMBER", "42")
+        let mut c = self.0.scan();
+        c.env("BUILD_NUMBER", "42")
             .env("JOB_NAME", "acme-app")
-            .env("JOB_URL", "https://jenkins.example/job/acme-app/")
-            .current_dir(self.out.path())
-            .args(["scan", "--gateway-url", &self.emu.base_url()])
-            .args(["--engine", &format!("unix://{}", self.socket.display())])
-            .args(["--interval", "200ms", "--output-dir"])
-            .arg(self.out.path());
+            .env("JOB_URL", "https://jenkins.example/job/acme-app/");
         c
     }
 }
