@@ -19,8 +19,8 @@ use crate::policy::{CvssVersion, Exclusion, ExclusionTarget, Policy};
 use crate::report::{Detection, ImageReport, Vulnerabilities, Vulnerability};
 use crate::summary::{
     ConditionName, Conditions, Counts, CveCondition, CvssCondition, ErrorKind, ExclusionUse,
-    ExclusionsReport, Finding, FindingType, ImageError, LEVEL_KEYS, Package, QidCondition,
-    SeverityCondition, SeverityLevel, SoftwareCondition,
+    ExclusionsReport, Finding, FindingDetails, FindingType, ImageDetails, ImageError, LEVEL_KEYS,
+    LayerInfo, Package, QidCondition, SeverityCondition, SeverityLevel, SoftwareCondition,
 };
 
 pub use crate::summary::{Evaluation, Outcome};
@@ -77,6 +77,7 @@ pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evalua
         exclusions: exclusions.report(),
         tags: Vec::new(),
         operating_system: None,
+        image: ImageDetails::default(),
     };
     describe_image(&mut e, report);
     e
@@ -99,6 +100,55 @@ fn describe_image(e: &mut Evaluation, report: &ImageReport) {
             })
         })
         .collect();
+    e.image = ImageDetails {
+        size: report.size,
+        architecture: report.architecture.clone(),
+        layers: report
+            .layers
+            .iter()
+            .map(|l| LayerInfo {
+                created_by: l.created_by.clone(),
+                size: l.size,
+            })
+            .collect(),
+        software: report.softwares.iter().map(package).collect(),
+    };
+}
+
+fn package(s: &crate::report::Software) -> Package {
+    Package {
+        name: s.name.clone(),
+        version: s.version.clone(),
+        fix_version: s.fix_version.clone(),
+    }
+}
+
+/// The report's description of a vulnerability beyond what the policy judges.
+fn finding_details(v: &Vulnerability) -> FindingDetails {
+    let ti = v.threat_intel.as_ref();
+    let flag = |f: Option<Option<bool>>| f.flatten().unwrap_or(false);
+    let threat_intel = [
+        ("easy_exploit", flag(ti.map(|t| t.easy_exploit))),
+        ("malware", flag(ti.map(|t| t.malware))),
+        ("active_attacks", flag(ti.map(|t| t.active_attacks))),
+        ("public_exploit", flag(ti.map(|t| t.public_exploit))),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| name.to_owned())
+    .collect();
+    FindingDetails {
+        category: v.category.clone(),
+        first_found: v
+            .first_found
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .map(|t| t.to_string()),
+        threat_intel,
+        cvss2_temporal: v.cvss_info.as_ref().and_then(|c| c.temporal_score),
+        cvss3_temporal: v.cvss3_info.as_ref().and_then(|c| c.temporal_score),
+        access_vector: v.cvss_info.as_ref().and_then(|c| c.access_vector.clone()),
+        result: v.result.clone(),
+    }
 }
 
 /// The exclusion entries that concern this image, split by whether they are in force, with a
@@ -289,18 +339,11 @@ impl<'p> Judge<'p> {
             cvss2: v.cvss2(),
             cvss3: v.cvss3(),
             patchable: v.patchable(),
-            packages: v
-                .software
-                .iter()
-                .map(|s| Package {
-                    name: s.name.clone(),
-                    version: s.version.clone(),
-                    fix_version: s.fix_version.clone(),
-                })
-                .collect(),
+            packages: v.software.iter().map(package).collect(),
             conditions,
             excluded_by,
             in_scope,
+            details: finding_details(v),
         }
     }
 

@@ -188,6 +188,9 @@ pub struct Vulnerability {
     /// Affected packages with fix versions.
     #[serde(default, deserialize_with = "null_as_default")]
     pub software: Vec<Software>,
+    /// The scanner's evidence text.
+    #[serde(default)]
+    pub result: Option<String>,
 }
 
 fn other_detection() -> Detection {

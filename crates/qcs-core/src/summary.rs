@@ -26,6 +26,11 @@ pub struct Summary {
     pub exit_code: u8,
     /// One entry per image.
     pub images: Vec<ImageResult>,
+    /// The Qualys portal of the platform scanned on (`https://qualysguard.…`), for links to an
+    /// image's page (`<portal>/cs/#/assets/images/<sha>`); absent when unknown (`qcs evaluate`,
+    /// a private platform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_url: Option<String>,
 }
 
 impl Summary {
@@ -43,7 +48,16 @@ impl Summary {
             outcome,
             exit_code: code.code(),
             images,
+            portal_url: None,
         }
+    }
+
+    /// How many images ended with `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.images
+            .iter()
+            .filter(|i| i.evaluation.outcome == outcome)
+            .count()
     }
 
     /// The process exit code as a typed value.
@@ -159,6 +173,38 @@ pub struct Evaluation {
     /// The report's `operatingSystem`.
     #[serde(default)]
     pub operating_system: Option<String>,
+    /// More of the image as the report describes it (size, layers, installed software).
+    #[serde(flatten, default)]
+    pub image: ImageDetails,
+}
+
+/// What the image report says about the image beyond its vulnerabilities (for the HTML report);
+/// written flat into the image's entry of `summary.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImageDetails {
+    /// Image size in bytes, when known.
+    #[serde(default)]
+    pub size: Option<i64>,
+    /// e.g. `amd64`.
+    #[serde(default)]
+    pub architecture: Option<String>,
+    /// The layers, oldest first, with the command that made each.
+    #[serde(default)]
+    pub layers: Vec<LayerInfo>,
+    /// Installed software with the first fixed version, when one exists.
+    #[serde(default)]
+    pub software: Vec<Package>,
+}
+
+/// One layer of an image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LayerInfo {
+    /// The Dockerfile command that made it.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Size in bytes.
+    #[serde(default)]
+    pub size: Option<i64>,
 }
 
 impl Evaluation {
@@ -176,6 +222,7 @@ impl Evaluation {
             exclusions: ExclusionsReport::default(),
             tags: Vec::new(),
             operating_system: None,
+            image: ImageDetails::default(),
         }
     }
 
@@ -386,6 +433,37 @@ pub struct Finding {
     /// Whether the policy judges it at all (potential and fixable-only scope).
     #[serde(default)]
     pub in_scope: bool,
+    /// More of the vulnerability as reported (category, age, threat flags, CVSS details).
+    #[serde(flatten, default)]
+    pub details: FindingDetails,
+}
+
+/// What the report says about a vulnerability beyond what the policy judges (for the HTML
+/// report); written flat into the finding's entry of `summary.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FindingDetails {
+    /// Category, e.g. `Ubuntu`.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// When Qualys first found it (RFC 3339).
+    #[serde(default)]
+    pub first_found: Option<String>,
+    /// Threat-intelligence flags that are set: `easy_exploit`, `malware`, `active_attacks`,
+    /// `public_exploit`.
+    #[serde(default)]
+    pub threat_intel: Vec<String>,
+    /// CVSS v2 temporal score.
+    #[serde(default)]
+    pub cvss2_temporal: Option<f64>,
+    /// CVSS v3 temporal score.
+    #[serde(default)]
+    pub cvss3_temporal: Option<f64>,
+    /// CVSS v2 access vector, e.g. `Network`.
+    #[serde(default)]
+    pub access_vector: Option<String>,
+    /// The scanner's evidence text (`result`), as reported.
+    #[serde(default)]
+    pub result: Option<String>,
 }
 
 /// How a vulnerability was detected, as written in `summary.json`.

@@ -422,6 +422,7 @@ pub(crate) mod fixture {
             conditions: Vec::new(),
             excluded_by: None,
             in_scope: kind != FindingType::Potential,
+            details: qcs_core::summary::FindingDetails::default(),
         }
     }
 
@@ -487,6 +488,7 @@ pub(crate) mod fixture {
             },
             tags: vec!["registry.example:5000/acme/app:1.0".into()],
             operating_system: Some("Debian Linux 12".into()),
+            image: qcs_core::summary::ImageDetails::default(),
         };
         let mut passed = failed.clone();
         passed.outcome = Outcome::Passed;
