@@ -19,17 +19,20 @@ pub enum Format {
     Gitlab,
     /// `summary.md`: the verdict in Markdown (GitHub step summary, merge-request comments).
     Markdown,
+    /// `report.html`: one self-contained page for every image (no network).
+    Html,
 }
 
 impl Format {
     /// Every format, in the order they are documented.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Json,
         Format::Table,
         Format::Sarif,
         Format::Junit,
         Format::Gitlab,
         Format::Markdown,
+        Format::Html,
     ];
 
     /// The name used on the command line.
@@ -41,6 +44,7 @@ impl Format {
             Self::Junit => "junit",
             Self::Gitlab => "gitlab",
             Self::Markdown => "markdown",
+            Self::Html => "html",
         }
     }
 
@@ -54,6 +58,7 @@ impl Format {
             Self::Junit => Some("junit.xml"),
             Self::Gitlab => Some("gl-container-scanning-report.json"),
             Self::Markdown => Some("summary.md"),
+            Self::Html => Some("report.html"),
         }
     }
 }
@@ -144,13 +149,14 @@ mod tests {
         let e = "sarif2".parse::<FormatSpec>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown format `sarif2` (known: json, table, sarif, junit, gitlab, markdown)"
+            "unknown format `sarif2` (known: json, table, sarif, junit, gitlab, markdown, html)"
         );
         for (name, file) in [
             ("sarif", "results.sarif"),
             ("junit", "junit.xml"),
             ("gitlab", "gl-container-scanning-report.json"),
             ("markdown", "summary.md"),
+            ("html", "report.html"),
         ] {
             let s: FormatSpec = name.parse().unwrap();
             assert_eq!(s.format.name(), name);

@@ -4,6 +4,7 @@
 mod common;
 pub mod format;
 pub mod gitlab;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use qcs_core::summary::Summary;
 use qcs_report::format::Destination;
-use qcs_report::{Format, gitlab, json, junit, markdown, sarif, table};
+use qcs_report::{Format, gitlab, html, json, junit, markdown, sarif, table};
 
 use crate::error::CliError;
 use crate::settings::output::OutputSettings;
@@ -82,6 +82,7 @@ fn render(
         Format::Junit => junit::write(summary, &mut out)?,
         Format::Gitlab => gitlab::write(summary, &mut out)?,
         Format::Markdown => markdown::write(summary, &mut out)?,
+        Format::Html => html::write(summary, &mut out)?,
     }
     out.flush()
 }

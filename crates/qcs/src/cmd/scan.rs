@@ -227,7 +227,13 @@ pub(crate) async fn execute(
         qualys_steps(plan, client, ui, &tagged, tagged_at, &mut verdicts).await?;
     }
     ui.finish();
-    let summary = verdicts.into_summary();
+    let mut summary = verdicts.into_summary();
+    // the HTML report links each image to the platform's portal, when the platform is known
+    summary.portal_url = plan
+        .qualys
+        .gateway
+        .platform
+        .map(|p| p.portal_url.to_owned());
     let written: Vec<String> = plan
         .output
         .formats

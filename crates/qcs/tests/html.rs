@@ -1,0 +1,165 @@
+//! `report.html` in a real browser: the binary writes the page for the example (a failed image),
+//! for the example with hostile titles, and for a generated image with 20,000 vulnerabilities;
+//! `tests/html/check.cjs` opens each in headless Chromium (Debian's `chromium`, driven by
+//! `playwright-core`) and checks the verdict, the why panel, sorting, search, the failing-only
+//! filter and expandable rows, that no report text runs as script, that nothing logs an error
+//! and that the page requests nothing but itself. It prints how long the 20k page took to become
+//! interactive (measured, not asserted: speed belongs to benchmarks) and saves screenshots in
+//! the test's temporary directory (kept with `QCS_KEEP_SCREENSHOTS=1`).
+//!
+//! Chromium, Node.js and playwright-core are installed by `scripts/setup/70-chromium.sh`
+//! (`QCS_BROWSER_DIR` overrides `/opt/qcs-browser`, `QCS_CHROMIUM` `/usr/bin/chromium`); a
+//! missing one fails the test: the test command installs them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{qcs, repo};
+use serde_json::{Value, json};
+
+fn browser_dir() -> PathBuf {
+    std::env::var_os("QCS_BROWSER_DIR")
+        .map_or_else(|| PathBuf::from("/opt/qcs-browser"), PathBuf::from)
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("QCS_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+fn require(path: &Path, what: &str) {
+    assert!(
+        path.exists(),
+        "{what} is missing at {}\nhint: run scripts/setup/70-chromium.sh (as root)",
+        path.display()
+    );
+}
+
+/// Writes `report.html` for a report with the example criteria; the example fails by design.
+fn html_of(report: &Path, out: &Path) {
+    let assert = qcs()
+        .args(["evaluate", "--report"])
+        .arg(report)
+        .arg("--criteria-json")
+        .arg(repo("examples/criteria.json"))
+        .arg("--format")
+        .arg(format!("html={}", out.display()))
+        .arg("-q")
+        .assert();
+    let code = assert.get_output().status.code();
+    assert_eq!(
+        code,
+        Some(1),
+        "the example policy fails: {:?}",
+        assert.get_output()
+    );
+    assert!(out.is_file(), "{} written", out.display());
+}
+
+/// The example report with hostile text in the log4j finding's title and result.
+fn hostile_example(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo("examples/reports/payments-api.json"))
+        .expect("example report");
+    let mut doc: Value = serde_json::from_str(&text).expect("example parses");
+    let vulns = doc["vulnerabilities"]
+        .as_array_mut()
+        .expect("example has vulnerabilities");
+    let log4j = vulns
+        .iter_mut()
+        .find(|v| v["qid"] == json!(376_209))
+        .expect("the example's log4j finding");
+    log4j["title"] = json!(
+        "Log4Shell </script><script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> \u{2028}end"
+    );
+    log4j["result"] = json!("<iframe src=\"https://example.invalid/\"></iframe>");
+    let path = dir.join("hostile.json");
+    std::fs::write(&path, serde_json::to_vec(&doc).expect("serialises")).expect("write report");
+    path
+}
+
+/// A generated image-details document with `n` vulnerabilities (as `examples/gen_report.rs`).
+fn generated(dir: &Path, n: usize) -> PathBuf {
+    use qcs_emulator::generate::{Base, ReportSpec, generate};
+    let spec = ReportSpec {
+        seed: 1,
+        base: Base::Debian,
+        vulnerabilities: n,
+        packages: 3000,
+        ..ReportSpec::default()
+    };
+    let path = dir.join(format!("gen-{n}.json"));
+    std::fs::write(
+        &path,
+        serde_json::to_vec(&generate(&spec)).expect("serialises"),
+    )
+    .expect("write report");
+    path
+}
+
+#[test]
+fn report_html_in_headless_chromium() {
+    let node = PathBuf::from("/usr/bin/node");
+    let playwright = browser_dir().join("node_modules/playwright-core");
+    require(&chromium(), "chromium");
+    require(&node, "node");
+    require(&playwright.join("package.json"), "playwright-core");
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let example = dir.join("example.html");
+    html_of(&repo("examples/reports/payments-api.json"), &example);
+    let hostile = dir.join("hostile.html");
+    html_of(&hostile_example(dir), &hostile);
+    let big = dir.join("big.html");
+    html_of(&generated(dir, 20_000), &big);
+    let size = std::fs::metadata(&big).map_or(0, |m| m.len());
+    println!("20k page: {size} bytes");
+
+    let why = ["Severity", "CVEs", "CVSS", "376209"];
+    let plan = json!({
+        "playwright": playwright,
+        "chromium": chromium(),
+        "out": dir,
+        "pages": [
+            { "name": "example", "file": example, "verdict": "Failed", "why": why },
+            {
+                "name": "hostile", "file": hostile, "verdict": "Failed", "why": why,
+                "pwned": false,
+                "literal": "</script><script>window.__pwned=1</script><img src=x",
+                "literal_search": "log4shell",
+            },
+            { "name": "big", "file": big, "verdict": "Failed", "why": ["Severity"], "timing": true },
+        ],
+    });
+    let plan_path = dir.join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
+
+    let out = Command::new(&node)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check.cjs"))
+        .arg(&plan_path)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("html pages: all checks passed"), "{stdout}");
+    assert!(stdout.contains("timing: big interactive after"), "{stdout}");
+    for name in ["example", "hostile", "big"] {
+        let shot = dir.join(format!("{name}.png"));
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+            "{} saved",
+            shot.display()
+        );
+    }
+    if std::env::var_os("QCS_KEEP_SCREENSHOTS").is_some() {
+        let kept = tmp.keep();
+        println!("screenshots kept in {}", kept.display());
+    }
+}

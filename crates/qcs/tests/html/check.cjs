@@ -1,0 +1,135 @@
+// Opens qcs's report.html pages in headless Chromium (Debian's, driven by playwright-core) and
+// checks them as a reader would; run by crates/qcs/tests/html.rs.
+//
+//   node check.cjs PLAN.json
+//
+// PLAN: { "playwright": dir of playwright-core, "chromium": executable, "out": dir for
+// screenshots, "pages": [{ "name", "file", "verdict", "why": [texts], "pwned": bool,
+// "literal": text, "timing": bool }] }. Prints one line per check; exits 1 on the first failure.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { pathToFileURL } = require('url');
+
+const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const { chromium } = require(plan.playwright);
+
+function check(ok, what) {
+  if (!ok) { throw new Error('check failed: ' + what); }
+  console.log('ok: ' + what);
+}
+
+const FINDINGS = '.qtable[data-kind=findings]';
+const ROWS = FINDINGS + ' tbody tr.row';
+
+async function qids(page) {
+  return page.$$eval(ROWS, (rows) => rows.map((r) => Number(r.getAttribute('data-qid'))));
+}
+
+async function run(browser, p) {
+  const url = pathToFileURL(p.file).href;
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const errors = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { errors.push(m.type() + ': ' + m.text()); } });
+  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  page.on('request', (r) => requests.push(r.url()));
+
+  const t0 = Date.now();
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector(ROWS, { timeout: 60000 });
+  const interactive = Date.now() - t0;
+  check(await page.getAttribute('html', 'data-qcs-ready') === '1', p.name + ': the script ran');
+  if (p.timing) { console.log('timing: ' + p.name + ' interactive after ' + interactive + ' ms'); }
+
+  // the verdict and why
+  const verdict = await page.textContent('.verdict');
+  check(verdict.includes(p.verdict), p.name + ': verdict shows ' + p.verdict + ' (' + verdict.trim().replace(/\s+/g, ' ') + ')');
+  if (p.why.length) {
+    const why = await page.textContent('section.image .why');
+    for (const w of p.why) { check(why.includes(w), p.name + ': why panel names ' + JSON.stringify(w)); }
+  }
+
+  // sorting by QID, both ways
+  const total = (await page.$$eval(ROWS, (r) => r.length));
+  check(total > 0, p.name + ': ' + total + ' rows on the first page');
+  const qidButton = page.locator(FINDINGS + ' thead th button', { hasText: /^QID$/ });
+  await qidButton.click();
+  const asc = await qids(page);
+  check(asc.every((q, i) => i === 0 || asc[i - 1] <= q), p.name + ': QID ascending after one click');
+  check(await page.getAttribute(FINDINGS + ' thead th[aria-sort]', 'aria-sort') === 'ascending', p.name + ': aria-sort ascending');
+  await qidButton.click();
+  const desc = await qids(page);
+  check(desc.every((q, i) => i === 0 || desc[i - 1] >= q), p.name + ': QID descending after two clicks');
+  check(desc[0] !== asc[0] || asc.length === 1, p.name + ': sorting changed the first row');
+
+  // search narrows the rows to those matching
+  const target = desc[desc.length - 1];
+  const search = page.locator(FINDINGS + ' input[type=search]');
+  const ts = Date.now();
+  await search.fill(String(target));
+  await page.waitForFunction(([sel, q]) => {
+    const rows = document.querySelectorAll(sel);
+    return rows.length > 0 && Array.from(rows).every((r) => r.textContent.includes(q));
+  }, [ROWS, String(target)], { timeout: 30000 });
+  if (p.timing) { console.log('timing: ' + p.name + ' search answered after ' + (Date.now() - ts) + ' ms (120 ms of it debounce)'); }
+  const found = await qids(page);
+  check(found.includes(target), p.name + ': search for ' + target + ' shows it (' + found.length + ' rows)');
+  await search.fill('no-such-thing-in-any-row');
+  await page.waitForSelector(FINDINGS + ' tbody td.muted');
+  check((await page.$$(ROWS)).length === 0, p.name + ': a search with no match shows no rows');
+  await search.fill('');
+  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length === n, [ROWS, total]);
+
+  // failing-only filter
+  await page.check(FINDINGS + ' input[data-filter=failing]');
+  const failing = await page.$$eval(ROWS, (rows) => rows.map((r) => r.classList.contains('failing')));
+  check(failing.length > 0 && failing.every(Boolean), p.name + ': failing only shows ' + failing.length + ' failing rows');
+  await page.uncheck(FINDINGS + ' input[data-filter=failing]');
+
+  // the details row opens
+  await page.locator(FINDINGS + ' button.expand').first().click();
+  await page.waitForSelector(FINDINGS + ' tr.detail');
+  check((await page.textContent(FINDINGS + ' tr.detail')).includes('CVSS v3'), p.name + ': a row expands to its CVSS details');
+
+  if (p.literal) {
+    await search.fill(p.literal_search);
+    await page.waitForFunction(([sel, q]) => {
+      const rows = document.querySelectorAll(sel);
+      return rows.length > 0 && Array.from(rows).every((r) => r.textContent.toLowerCase().includes(q));
+    }, [ROWS, p.literal_search]);
+    const text = await page.textContent(ROWS + ' td.title');
+    check(text.includes(p.literal), p.name + ': the title is shown as text: ' + JSON.stringify(text));
+    await search.fill('');
+  }
+  if (p.pwned !== undefined) {
+    const pwned = await page.evaluate(() => window.__pwned);
+    check(pwned === undefined, p.name + ': no report text ran as script');
+  }
+
+  const shot = path.join(plan.out, p.name + '.png');
+  await page.screenshot({ path: shot, fullPage: !p.timing });
+  console.log('screenshot: ' + shot);
+
+  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
+  check(requests.includes(url), p.name + ': the request listener saw the page itself');
+  const other = requests.filter((r) => r !== url);
+  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
+  await context.close();
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: plan.chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    for (const p of plan.pages) { await run(browser, p); }
+  } finally {
+    await browser.close();
+  }
+  console.log('html pages: all checks passed');
+})().catch((e) => { console.error(e && e.stack ? e.stack : String(e)); process.exit(1); });
