@@ -4,7 +4,9 @@
 //! `playwright-core`) and checks the verdict, the why panel, sorting, search, the failing-only
 //! filter and expandable rows, that no report text runs as script, that nothing logs an error
 //! and that the page requests nothing but itself. It prints how long the 20k page took to become
-//! interactive (measured, not asserted: speed belongs to benchmarks) and saves screenshots in
+//! interactive (measured, not asserted: speed belongs to benchmarks). A page of four images
+//! (failed, passed with no findings, not processed, failed) checks the overview, navigation, the
+//! error message, tables that start when scrolled to, dark and print media. Screenshots go to
 //! the test's temporary directory (kept with `QCS_KEEP_SCREENSHOTS=1`).
 //!
 //! Chromium, Node.js and playwright-core are installed by `scripts/setup/70-chromium.sh`
@@ -37,11 +39,15 @@ fn require(path: &Path, what: &str) {
     );
 }
 
-/// Writes `report.html` for a report with the example criteria; the example fails by design.
+/// Writes `report.html` for reports with the example criteria; the example fails by design.
 fn html_of(report: &Path, out: &Path) {
+    html_of_all(&[report], out);
+}
+
+fn html_of_all(reports: &[&Path], out: &Path) {
     let assert = qcs()
         .args(["evaluate", "--report"])
-        .arg(report)
+        .args(reports)
         .arg("--criteria-json")
         .arg(repo("examples/criteria.json"))
         .arg("--format")
@@ -75,6 +81,21 @@ fn hostile_example(dir: &Path) -> PathBuf {
     );
     log4j["result"] = json!("<iframe src=\"https://example.invalid/\"></iframe>");
     let path = dir.join("hostile.json");
+    std::fs::write(&path, serde_json::to_vec(&doc).expect("serialises")).expect("write report");
+    path
+}
+
+/// The example turned into another image by `change` (a new sha, tag and id first).
+fn variant(dir: &Path, name: &str, n: u8, change: impl FnOnce(&mut Value)) -> PathBuf {
+    let text = std::fs::read_to_string(repo("examples/reports/payments-api.json"))
+        .expect("example report");
+    let mut doc: Value = serde_json::from_str(&text).expect("example parses");
+    let sha = format!("{n:x}").repeat(64);
+    doc["imageId"] = json!(sha[..12]);
+    doc["sha"] = json!(sha);
+    doc["repo"][0]["repository"] = json!(format!("acme/{name}"));
+    change(&mut doc);
+    let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_vec(&doc).expect("serialises")).expect("write report");
     path
 }
@@ -114,6 +135,19 @@ fn report_html_in_headless_chromium() {
     html_of(&hostile_example(dir), &hostile);
     let big = dir.join("big.html");
     html_of(&generated(dir, 20_000), &big);
+    let clean = variant(dir, "clean", 0xb, |d| d["vulnerabilities"] = json!([]));
+    let pending = variant(dir, "pending", 0xc, |d| d["vulnerabilities"] = Value::Null);
+    let hostile_report = dir.join("hostile.json");
+    let many = dir.join("many.html");
+    html_of_all(
+        &[
+            &repo("examples/reports/payments-api.json"),
+            &clean,
+            &pending,
+            &hostile_report,
+        ],
+        &many,
+    );
     let size = std::fs::metadata(&big).map_or(0, |m| m.len());
     println!("20k page: {size} bytes");
 
@@ -131,6 +165,13 @@ fn report_html_in_headless_chromium() {
                 "literal_search": "log4shell",
             },
             { "name": "big", "file": big, "verdict": "Failed", "why": ["Severity"], "timing": true },
+            {
+                "name": "many", "file": many, "verdict": "Failed",
+                "outcomes": ["failed", "passed", "error", "failed"],
+                "error": "not processed yet",
+                // findings and software of the two failed images, software of the others
+                "tables": 6,
+            },
         ],
     });
     let plan_path = dir.join("plan.json");
@@ -150,7 +191,7 @@ fn report_html_in_headless_chromium() {
     );
     assert!(stdout.contains("html pages: all checks passed"), "{stdout}");
     assert!(stdout.contains("timing: big interactive after"), "{stdout}");
-    for name in ["example", "hostile", "big"] {
+    for name in ["example", "hostile", "big", "many-dark"] {
         let shot = dir.join(format!("{name}.png"));
         assert!(
             std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),

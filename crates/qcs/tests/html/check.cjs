@@ -119,6 +119,72 @@ async function run(browser, p) {
   await context.close();
 }
 
+// A page of several images: the overview, navigation, each image's verdict, the error message,
+// tables that start when scrolled to, dark and print media.
+async function multi(browser, p) {
+  const url = pathToFileURL(p.file).href;
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { errors.push(m.type() + ': ' + m.text()); } });
+  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(url, { waitUntil: 'load' });
+  check(await page.getAttribute('html', 'data-qcs-ready') === '1', p.name + ': the script ran');
+
+  const overview = await page.$$eval('nav.images tbody tr', (rows) => rows.map((r) => r.textContent));
+  check(overview.length === p.outcomes.length, p.name + ': the overview lists ' + overview.length + ' images');
+  const outcomes = await page.$$eval('main section.image', (s) => s.map((x) => x.className.replace('image outcome-', '')));
+  check(JSON.stringify(outcomes) === JSON.stringify(p.outcomes), p.name + ': image verdicts ' + JSON.stringify(outcomes));
+  const verdict = await page.textContent('.verdict');
+  check(verdict.includes(p.verdict), p.name + ': run verdict ' + p.verdict);
+
+  // navigation to the last image
+  const last = p.outcomes.length;
+  await page.click('nav.images tbody tr:last-child a');
+  await page.waitForFunction((n) => location.hash === '#image-' + n, last);
+  const top = await page.$eval('#image-' + last, (e) => e.getBoundingClientRect().top);
+  check(top > -5 && top < 900, p.name + ': the link brought image ' + last + ' into view (top ' + Math.round(top) + ')');
+
+  // the passed image has no why panel; the error image shows its message
+  for (let i = 0; i < p.outcomes.length; i++) {
+    const sel = '#image-' + (i + 1);
+    const hasWhy = (await page.$(sel + ' .why')) !== null;
+    check(hasWhy === (p.outcomes[i] === 'failed'), p.name + ': image ' + (i + 1) + (hasWhy ? ' has' : ' has no') + ' why panel');
+    if (p.outcomes[i] === 'error') {
+      const msg = await page.textContent(sel + ' .error-box');
+      check(msg.includes(p.error), p.name + ': the error image says ' + JSON.stringify(msg.trim().replace(/\s+/g, ' ')));
+    }
+  }
+
+  // every table starts when it comes into view
+  const hosts = await page.$$('.qtable');
+  check(hosts.length === p.tables, p.name + ': ' + hosts.length + ' tables');
+  for (const h of hosts) {
+    await h.scrollIntoViewIfNeeded();
+    await page.waitForFunction((e) => e.querySelectorAll('tbody tr').length > 0, h);
+  }
+  check(true, p.name + ': every table drew its rows once scrolled to');
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  check(bg !== 'rgb(255, 255, 255)', p.name + ': dark mode changes the background (' + bg + ')');
+  const shot = path.join(plan.out, p.name + '-dark.png');
+  await page.screenshot({ path: shot });
+  console.log('screenshot: ' + shot);
+  await page.emulateMedia({ media: 'print', colorScheme: 'light' });
+  const toolbar = await page.$eval('.toolbar', (e) => getComputedStyle(e).display);
+  check(toolbar === 'none', p.name + ': printing hides the table controls');
+
+  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
+  check(requests.includes(url), p.name + ': the request listener saw the page itself');
+  const other = requests.filter((r) => r !== url);
+  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
+  await context.close();
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: plan.chromium,
@@ -127,7 +193,7 @@ async function run(browser, p) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    for (const p of plan.pages) { await run(browser, p); }
+    for (const p of plan.pages) { await (p.outcomes ? multi(browser, p) : run(browser, p)); }
   } finally {
     await browser.close();
   }
