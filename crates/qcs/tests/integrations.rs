@@ -565,8 +565,10 @@ fn github_run_adds_the_formats_it_needs() {
 fn run_install(envs: &[(&str, &str)], path: &str) -> (Output, String) {
     let tmp = tempfile::tempdir().unwrap();
     let outputs = tmp.path().join("outputs");
+    // In the temp dir: the installer runs the stub `qcs`, which writes reports where it runs.
     let out = Command::new("bash")
         .arg(github().join("install.sh"))
+        .current_dir(tmp.path())
         .env_clear()
         .env("PATH", path)
         .env("GITHUB_OUTPUT", &outputs)
