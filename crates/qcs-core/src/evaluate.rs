@@ -457,3 +457,55 @@ fn judge_software(policy: &Policy, report: &ImageReport) -> SoftwareCondition {
         found: found.into_iter().collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_page_details_come_from_the_report() {
+        let example = include_bytes!("../../../examples/reports/payments-api.json");
+        let report = ImageReport::from_json(example).expect("the example parses");
+        let e = evaluate(&Policy::default(), &report, Timestamp::UNIX_EPOCH);
+        assert_eq!(e.image.size, Some(187_667_860));
+        assert_eq!(e.image.architecture.as_deref(), Some("amd64"));
+        assert_eq!(e.image.layers.len(), 2);
+        assert_eq!(e.image.layers[0].size, Some(77_824_000));
+        assert!(
+            e.image.layers[1]
+                .created_by
+                .as_deref()
+                .is_some_and(|c| c.contains("CMD"))
+        );
+        assert_eq!(e.image.software.len(), report.softwares.len());
+        let log4j = e.findings.iter().find(|f| f.qid == 376_209).expect("log4j");
+        let d = &log4j.details;
+        assert_eq!(d.category.as_deref(), Some("Local"));
+        assert_eq!(d.first_found.as_deref(), Some("2024-06-01T12:01:00Z"));
+        assert!(d.threat_intel.iter().any(|t| t == "easy_exploit"));
+        assert!(d.threat_intel.iter().any(|t| t == "malware"));
+        let ssl = e
+            .findings
+            .iter()
+            .find(|f| f.qid == 6_000_123)
+            .expect("openssl");
+        assert_eq!(ssl.details.cvss2_temporal, Some(3.7));
+        assert_eq!(ssl.details.cvss3_temporal, Some(6.5));
+        assert_eq!(ssl.details.access_vector.as_deref(), Some("Network"));
+        assert!(
+            ssl.details
+                .result
+                .as_deref()
+                .is_some_and(|r| r.contains("libssl3"))
+        );
+        // absent details are left out of summary.json, present ones written flat
+        let json = serde_json::to_value(&e.findings).expect("serialises");
+        assert_eq!(json[0]["category"], "Local");
+        let clean = Finding {
+            details: FindingDetails::default(),
+            ..log4j.clone()
+        };
+        let json = serde_json::to_value(&clean).expect("serialises");
+        assert!(json.get("result").is_none() && json.get("threat_intel").is_none());
+    }
+}

@@ -179,20 +179,21 @@ pub struct Evaluation {
 }
 
 /// What the image report says about the image beyond its vulnerabilities (for the HTML report);
-/// written flat into the image's entry of `summary.json`.
+/// written flat into the image's entry of `summary.json`, each field left out when
+/// unknown or empty (readers take absent as null or `[]`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImageDetails {
     /// Image size in bytes, when known.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// e.g. `amd64`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
     /// The layers, oldest first, with the command that made each.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<LayerInfo>,
     /// Installed software with the first fixed version, when one exists.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub software: Vec<Package>,
 }
 
@@ -200,10 +201,10 @@ pub struct ImageDetails {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LayerInfo {
     /// The Dockerfile command that made it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     /// Size in bytes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
 
@@ -439,30 +440,31 @@ pub struct Finding {
 }
 
 /// What the report says about a vulnerability beyond what the policy judges (for the HTML
-/// report); written flat into the finding's entry of `summary.json`.
+/// report); written flat into the finding's entry of `summary.json`, each field left out when
+/// unknown or empty (readers take absent as null or `[]`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FindingDetails {
     /// Category, e.g. `Ubuntu`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// When Qualys first found it (RFC 3339).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_found: Option<String>,
     /// Threat-intelligence flags that are set: `easy_exploit`, `malware`, `active_attacks`,
     /// `public_exploit`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub threat_intel: Vec<String>,
     /// CVSS v2 temporal score.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss2_temporal: Option<f64>,
     /// CVSS v3 temporal score.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss3_temporal: Option<f64>,
     /// CVSS v2 access vector, e.g. `Network`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_vector: Option<String>,
     /// The scanner's evidence text (`result`), as reported.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
 }
 
