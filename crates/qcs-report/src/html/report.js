@@ -117,7 +117,7 @@
   Table.prototype.order = function () {
     if (this.sortCol < 0) { return; }
     var key = this.spec.cols[this.sortCol].sort, rows = this.rows, dir = this.sortDir;
-    var keys = {};
+    var keys = new Array(rows.length);
     this.view.forEach(function (i) { keys[i] = key(rows[i]); });
     this.view.sort(function (a, b) {
       var ka = keys[a], kb = keys[b];
@@ -142,7 +142,7 @@
     this.draw(pages);
   };
   Table.prototype.draw = function (pages) {
-    var self = this, start = this.page * this.size, end = Math.min(this.view.length, start + this.size);
+    var start = this.page * this.size, end = Math.min(this.view.length, start + this.size);
     var frag = document.createDocumentFragment();
     for (var k = start; k < end; k++) {
       var i = this.view[k], r = this.rows[i];
@@ -163,7 +163,6 @@
     this.where.textContent = 'Page ' + (this.page + 1) + ' of ' + pages;
     this.first.disabled = this.prev.disabled = this.page === 0;
     this.next.disabled = this.last.disabled = this.page >= pages - 1;
-    void self;
   };
   Table.prototype.detailRow = function (r) {
     var tr = el('tr', { 'class': 'detail' });
