@@ -58,7 +58,7 @@
     this.host.appendChild(bar);
     this.status = el('p', { 'class': 'status', role: 'status', 'aria-live': 'polite' });
     this.host.appendChild(this.status);
-    var scroll = el('div', { 'class': 'scroll', tabindex: '0', 'aria-labelledby': label });
+    var scroll = el('div', { 'class': 'scroll', role: 'region', tabindex: '0', 'aria-labelledby': label });
     var table = el('table', { 'aria-labelledby': label });
     var thead = el('thead'), tr = el('tr');
     this.ths = spec.cols.map(function (c, i) {
