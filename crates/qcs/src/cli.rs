@@ -88,22 +88,8 @@ pub(crate) struct SnippetArgs {
     /// The CI system to write the step for.
     #[arg(long, value_enum, value_name = "SYSTEM")]
     pub(crate) ci: CiSystem,
-    /// Images the step scans (as for scan); none: the step relies on IMAGE_ID.
-    #[arg(value_name = "IMAGE")]
-    pub(crate) images: Vec<String>,
-    /// Images as a comma-separated list; adds to IMAGE.
-    #[arg(long = "images", value_name = "IMAGE,...")]
-    pub(crate) image_list: Vec<String>,
     #[command(flatten)]
-    pub(crate) qualys: QualysArgs,
-    #[command(flatten)]
-    pub(crate) engine: EngineArgs,
-    #[command(flatten)]
-    pub(crate) wait: WaitArgs,
-    #[command(flatten)]
-    pub(crate) policy: PolicyArgs,
-    #[command(flatten)]
-    pub(crate) output: OutputArgs,
+    pub(crate) run: RunArgs,
 }
 
 /// Where and how to reach Qualys (shared by `scan` and `test-connection`). Secrets come only
@@ -133,6 +119,18 @@ pub(crate) struct QualysArgs {
 /// `qcs scan`.
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
+    /// Print the resolved settings, each with where it came from (flag, env, config,
+    /// default), secrets shown only as set; then exit without scanning.
+    #[arg(long)]
+    pub(crate) print_config: bool,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+/// The images and every setting of a scan (`qcs scan`, and `qcs snippet` for the step it
+/// writes).
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
     /// Images to scan: 12- or 64-hex image ids or names (repo:tag, registry/repo:tag,
     /// name@sha256:...). Default: --images, else the IMAGE_ID environment variable.
     #[arg(value_name = "IMAGE")]
@@ -140,10 +138,6 @@ pub(crate) struct ScanArgs {
     /// Images as a comma-separated list (the Jenkins plugin's imageIds); adds to IMAGE.
     #[arg(long = "images", value_name = "IMAGE,...")]
     pub(crate) image_list: Vec<String>,
-    /// Print the resolved settings, each with where it came from (flag, env, config,
-    /// default), secrets shown only as set; then exit without scanning.
-    #[arg(long)]
-    pub(crate) print_config: bool,
     #[command(flatten)]
     pub(crate) qualys: QualysArgs,
     #[command(flatten)]

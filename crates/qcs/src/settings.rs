@@ -17,7 +17,7 @@ use qcs_qualys::platform::{Gateway, GatewaySource};
 use qcs_qualys::secret::secret;
 use qcs_qualys::{Credentials, ExposeSecret as _, Interval, ProxyConfig, SecretString, TlsConfig};
 
-use crate::cli::QualysArgs;
+use crate::cli::{QualysArgs, RunArgs};
 use crate::config::ConfigFile;
 use crate::env;
 use crate::error::CliError;
@@ -571,6 +571,41 @@ fn relative_to_config(src: &Source, file: Option<&ConfigFile>, value: &str) -> P
         }
         _ => PathBuf::from(value),
     }
+}
+
+/// What `qcs scan` and `qcs snippet` resolve alike: the images, `[engine]`, `[wait]`,
+/// `[output]` and `[webhook]` (Qualys and the policy each command resolves its own way).
+pub(crate) struct RunSettings {
+    /// The images.
+    pub(crate) inputs: crate::images::Inputs,
+    /// `[engine]`.
+    pub(crate) engine: engine::EngineSettings,
+    /// `[wait]`.
+    pub(crate) wait: WaitSettings,
+    /// `[output]`.
+    pub(crate) output: output::OutputSettings,
+    /// `[webhook]`.
+    pub(crate) webhook: webhook::WebhookSettings,
+}
+
+/// Resolves [`RunSettings`]; every mistake is a configuration error before any I/O.
+pub(crate) fn resolve_run(
+    args: &RunArgs,
+    file: Option<&ConfigFile>,
+    env: EnvLookup<'_>,
+) -> Result<RunSettings, CliError> {
+    Ok(RunSettings {
+        inputs: crate::images::collect(&args.images, &args.image_list, env)?,
+        engine: engine::resolve(&args.engine, file, env)?,
+        wait: resolve_wait(
+            args.wait.timeout.as_deref(),
+            args.wait.interval.as_deref(),
+            args.wait.concurrency,
+            file,
+        )?,
+        output: output::resolve(&args.output, file)?,
+        webhook: webhook::resolve(file, env)?,
+    })
 }
 
 /// Resolves the `[wait]` settings: flags (`--timeout`, `--interval`, `--concurrency` of

@@ -54,25 +54,22 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
     let file = config::locate(global.config.as_deref())?;
     let file = file.as_ref();
     // Every setting is resolved, and every mistake found, before any engine or network I/O.
-    let inputs = images::collect(&args.images, &args.image_list, env)?;
+    let settings::RunSettings {
+        inputs,
+        engine,
+        wait,
+        output,
+        webhook,
+    } = settings::resolve_run(&args.run, file, env)?;
     // With --print-config a Qualys problem (typically missing credentials) is shown with the
     // rest of the settings; otherwise it ends the run here.
-    let qualys = settings::resolve_qualys(&args.qualys, file, env);
+    let qualys = settings::resolve_qualys(&args.run.qualys, file, env);
     let qualys = if args.print_config {
         qualys
     } else {
         Ok(qualys?)
     };
-    let engine = settings::engine::resolve(&args.engine, file, env)?;
-    let wait = settings::resolve_wait(
-        args.wait.timeout.as_deref(),
-        args.wait.interval.as_deref(),
-        args.wait.concurrency,
-        file,
-    )?;
-    let output = settings::output::resolve(&args.output, file)?;
-    let webhook = settings::webhook::resolve(file, env)?;
-    let policy = policy_input::load(&args.policy, file, global.quiet)?;
+    let policy = policy_input::load(&args.run.policy, file, global.quiet)?;
     if args.print_config {
         let text = print_config::render(&print_config::View {
             global,
@@ -83,7 +80,7 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
             wait: &wait,
             output: &output,
             webhook: &webhook,
-            policy_args: &args.policy,
+            policy_args: &args.run.policy,
             policy: &policy,
         });
         let _ = anstream::stdout().lock().write_all(text.as_bytes());

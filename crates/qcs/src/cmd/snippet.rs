@@ -19,7 +19,7 @@ use crate::cli::{CiSystem, GlobalArgs, PolicyArgs, SnippetArgs};
 use crate::config::{self, ConfigFile};
 use crate::env;
 use crate::error::CliError;
-use crate::images::{self, Inputs};
+use crate::images::Inputs;
 use crate::policy_input;
 use crate::settings::engine::EngineSettings;
 use crate::settings::output::OutputSettings;
@@ -114,19 +114,16 @@ pub(crate) fn run(args: &SnippetArgs, global: &GlobalArgs) -> Result<ExitCode, C
     let env = &settings::process_env;
     let file = config::locate(global.config.as_deref())?;
     let file = file.as_ref();
-    let inputs = images::collect(&args.images, &args.image_list, env)?;
-    let qualys = settings::resolve_qualys_without_credentials(&args.qualys, file, env)?;
-    let engine = settings::engine::resolve(&args.engine, file, env)?;
-    let wait = settings::resolve_wait(
-        args.wait.timeout.as_deref(),
-        args.wait.interval.as_deref(),
-        args.wait.concurrency,
-        file,
-    )?;
-    let output = settings::output::resolve(&args.output, file)?;
-    let webhook = settings::webhook::resolve(file, env)?;
+    let settings::RunSettings {
+        inputs,
+        engine,
+        wait,
+        output,
+        webhook,
+    } = settings::resolve_run(&args.run, file, env)?;
+    let qualys = settings::resolve_qualys_without_credentials(&args.run.qualys, file, env)?;
     // A step for a policy that does not load would only fail in the pipeline.
-    policy_input::load(&args.policy, file, global.quiet)?;
+    policy_input::load(&args.run.policy, file, global.quiet)?;
     let step = plan(
         &Resolved {
             file,
@@ -136,8 +133,8 @@ pub(crate) fn run(args: &SnippetArgs, global: &GlobalArgs) -> Result<ExitCode, C
             wait: &wait,
             output: &output,
             webhook: &webhook,
-            policy: &args.policy,
-            dockerfile: args.output.dockerfile.as_deref(),
+            policy: &args.run.policy,
+            dockerfile: args.run.output.dockerfile.as_deref(),
         },
         args.ci,
     );
