@@ -536,41 +536,54 @@ async fn image_details(
     Path((version, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let d = match guard(&shared, &headers, &version) {
-        Ok(d) => d,
+    let (d, now, entry) = match image_at(&shared, &headers, &version, &id) {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    let now = shared.clock.now_ms();
-    let id = match image_id(&id) {
-        Ok(id) => id,
-        Err(message) => {
-            return with_rate(error_response(StatusCode::BAD_REQUEST, &message, now), d);
-        }
-    };
-    match shared.images.get(id).and_then(|e| e.details_at(now)) {
+    match entry.details_at(now) {
         Some(body) => with_rate(json_response(StatusCode::OK, body), d),
-        None => with_rate(
-            error_response(
-                StatusCode::NOT_FOUND,
-                &format!("Image {id} not known to Qualys"),
-                now,
-            ),
-            d,
-        ),
+        None => with_rate(unknown_image(&id, now), d),
     }
 }
 
-/// The `{id}` of an image path: the 64-hex sha or the 12-hex id, `sha256:` allowed; anything
-/// else is the 400 message.
-fn image_id(id: &str) -> Result<&str, String> {
-    let id = id.strip_prefix("sha256:").unwrap_or(id);
-    if (id.len() == 64 || id.len() == 12) && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(id)
-    } else {
-        Err(format!(
-            "Invalid image id `{id}`: expected the 64-hex image sha or the 12-hex image id"
-        ))
+/// The image an image path (`/images/{id}…`) names: after the access check, the `{id}` is
+/// the 64-hex sha or the 12-hex id (`sha256:` allowed; anything else is a 400), and an image
+/// the platform does not know yet is a 404.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, as for `guard`"
+)]
+fn image_at(
+    shared: &Shared,
+    headers: &HeaderMap,
+    version: &str,
+    id: &str,
+) -> Result<(RateDecision, u64, Arc<crate::state::ImageEntry>), Response> {
+    let d = guard(shared, headers, version)?;
+    let now = shared.clock.now_ms();
+    let bare = id.strip_prefix("sha256:").unwrap_or(id);
+    if !((bare.len() == 64 || bare.len() == 12) && bare.bytes().all(|b| b.is_ascii_hexdigit())) {
+        let message = format!(
+            "Invalid image id `{bare}`: expected the 64-hex image sha or the 12-hex image id"
+        );
+        return Err(with_rate(
+            error_response(StatusCode::BAD_REQUEST, &message, now),
+            d,
+        ));
     }
+    match shared.images.get(bare) {
+        Some(e) if e.phase(now) != crate::state::Phase::Unknown => Ok((d, now, e)),
+        _ => Err(with_rate(unknown_image(bare, now), d)),
+    }
+}
+
+fn unknown_image(id: &str, now: u64) -> Response {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    error_response(
+        StatusCode::NOT_FOUND,
+        &format!("Image {id} not known to Qualys"),
+        now,
+    )
 }
 
 /// `GET /csapi/v1.3/images/{id}/vuln/count`: the severity counts (`qualys-api.md` §5);
@@ -580,30 +593,12 @@ async fn vuln_count(
     Path((version, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let d = match guard(&shared, &headers, &version) {
-        Ok(d) => d,
+    let (d, now, entry) = match image_at(&shared, &headers, &version, &id) {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    let now = shared.clock.now_ms();
-    let id = match image_id(&id) {
-        Ok(id) => id,
-        Err(message) => {
-            return with_rate(error_response(StatusCode::BAD_REQUEST, &message, now), d);
-        }
-    };
-    let Some(summary) = shared
-        .images
-        .get(id)
-        .and_then(|e| e.summary_at(now).cloned())
-    else {
-        return with_rate(
-            error_response(
-                StatusCode::NOT_FOUND,
-                &format!("Image {id} not known to Qualys"),
-                now,
-            ),
-            d,
-        );
+    let Some(summary) = entry.summary_at(now) else {
+        return with_rate(unknown_image(&id, now), d);
     };
     let counts = match &summary["vulnerabilities"] {
         Value::Object(_) => summary["vulnerabilities"].clone(),
