@@ -259,38 +259,6 @@ impl QualysClient {
         self.get_with("/csapi/v1.3/images", &q, deadline).await
     }
 
-    /// The list call of the wait: `sha:<sha> and lastScanned:[now-Ns ... now]` with `N` reaching
-    /// back to `tagged_at` (less `skew`), computed afresh for every attempt so that time spent
-    /// waiting for a slot or retrying does not shrink the window.
-    pub async fn list_scans_since(
-        &self,
-        sha: &str,
-        tagged_at: jiff::Timestamp,
-        skew: Duration,
-        deadline: jiff::Timestamp,
-    ) -> Result<Answer, QualysError> {
-        self.list_scans_observed(sha, tagged_at, skew, deadline, None)
-            .await
-    }
-
-    pub(crate) async fn list_scans_observed(
-        &self,
-        sha: &str,
-        tagged_at: jiff::Timestamp,
-        skew: Duration,
-        deadline: jiff::Timestamp,
-        on_retry: Option<RetryHook<'_>>,
-    ) -> Result<Answer, QualysError> {
-        let q = |now: jiff::Timestamp| {
-            vec![(
-                "filter".to_owned(),
-                crate::wait::scan_filter(sha, now, tagged_at, skew),
-            )]
-        };
-        self.get_observed("/csapi/v1.3/images", &q, deadline, on_retry)
-            .await
-    }
-
     /// `GET /csapi/v1.3/images/{sha}` (200, or 404/204 while unknown).
     pub async fn image_details(
         &self,
