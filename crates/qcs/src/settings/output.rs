@@ -30,6 +30,8 @@ pub(crate) struct OutputSettings {
     pub(crate) report_only: bool,
     /// How SARIF is written (the Dockerfile its results point at).
     pub(crate) sarif: sarif::Options,
+    /// Where the Dockerfile setting came from.
+    pub(crate) sarif_source: Source,
 }
 
 impl OutputSettings {
@@ -45,6 +47,7 @@ impl OutputSettings {
             formats_source: Source::Default,
             report_only: false,
             sarif: sarif::Options::default(),
+            sarif_source: Source::Default,
         }
     }
 }
@@ -108,9 +111,12 @@ pub(crate) fn resolve(
     } else {
         (args.formats.clone(), Source::Flag("--format"))
     };
-    let dockerfile = match &args.dockerfile {
-        Some(d) => Some(d.clone()),
-        None => config_str(file, &t, "output", "dockerfile")?,
+    let (dockerfile, sarif_source) = match &args.dockerfile {
+        Some(d) => (Some(d.clone()), Source::Flag("--dockerfile")),
+        None => match config_str(file, &t, "output", "dockerfile")? {
+            Some(d) => (Some(d), Source::Config("[output] dockerfile".into())),
+            None => (None, Source::Default),
+        },
     };
     let sarif = match dockerfile {
         None => sarif::Options::default(),
@@ -131,6 +137,7 @@ pub(crate) fn resolve(
         formats_source,
         report_only: args.report_only,
         sarif,
+        sarif_source,
     })
 }
 
@@ -223,19 +230,20 @@ mod tests {
 
     #[test]
     fn the_dockerfile_is_a_repository_path_from_the_flag_or_the_config() {
-        assert_eq!(
-            resolve(&args(), None).unwrap().sarif.artifact_uri,
-            "Dockerfile"
-        );
+        let s = resolve(&args(), None).unwrap();
+        assert_eq!(s.sarif.artifact_uri, "Dockerfile");
+        assert_eq!(s.sarif_source, Source::Default);
         let c = cfg("[output]\ndockerfile = \"./docker/app.Dockerfile\"\n");
         let s = resolve(&args(), Some(&c)).unwrap();
         assert_eq!(s.sarif.artifact_uri, "docker/app.Dockerfile");
+        assert_eq!(s.sarif_source, Source::Config("[output] dockerfile".into()));
         let a = OutputArgs {
             dockerfile: Some("build\\my app\\Dockerfile".into()),
             ..args()
         };
         let s = resolve(&a, Some(&c)).unwrap();
         assert_eq!(s.sarif.artifact_uri, "build/my%20app/Dockerfile");
+        assert_eq!(s.sarif_source, Source::Flag("--dockerfile"));
         for bad in [
             "/abs/Dockerfile",
             "C:\\x\\Dockerfile",

@@ -203,6 +203,7 @@ fn output(rows: &mut Rows, o: &OutputSettings) {
         Source::Default
     };
     rows.row("report-only", o.report_only, &report_only_source);
+    rows.row("dockerfile", &o.sarif.artifact_uri, &o.sarif_source);
 }
 
 /// `[webhook]`: the URL only as `scheme://host/…`.
