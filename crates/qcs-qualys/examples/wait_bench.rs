@@ -116,10 +116,7 @@ async fn main() {
     summary("original plugin, fixed 30 s (simulated)", delays, &calls);
 
     let strategies = [
-        (
-            "qcs default (adaptive 1 s ×1.5, cap 10 s)",
-            Interval::default(),
-        ),
+        ("qcs default (budgeted rounds, 1-10 s)", Interval::default()),
         ("qcs fixed 30 s", Interval::Fixed(Duration::from_secs(30))),
     ];
     for (name, interval) in strategies {
@@ -141,13 +138,7 @@ async fn run_waves(
     wave: usize,
     interval: Interval,
 ) -> (Vec<f64>, Vec<f64>) {
-    let mut cfg = ClientConfig::new(
-        Gateway::explicit(&emu.base_url()).unwrap(),
-        Credentials::Basic {
-            username: "qcs-demo".into(),
-            password: secret("qcs-demo"),
-        },
-    );
+    let mut cfg = demo_config(emu);
     cfg.clock = Arc::new(EmuClock(emu.control().clone()));
     cfg.rate = qcs_qualys::RateLimit::unlimited();
     let client = QualysClient::new(cfg).unwrap();
@@ -177,23 +168,7 @@ async fn run_waves(
         for (i, (&(up, proc_), &e)) in chunk.iter().zip(&early).enumerate() {
             emu.control().advance(Duration::from_millis(previous - e));
             previous = e;
-            let (sha, _) = emu
-                .control()
-                .seed_image(SeedRequest {
-                    generate: Some(ReportSpec {
-                        seed: (w * wave + i) as u64 + 1,
-                        vulnerabilities: 3,
-                        packages: 5,
-                        ..ReportSpec::default()
-                    }),
-                    timing: LifecycleRequest {
-                        upload_in_secs: up,
-                        processing_secs: proc_,
-                        ..LifecycleRequest::default()
-                    },
-                    ..SeedRequest::default()
-                })
-                .unwrap();
+            let sha = seed(emu, (w * wave + i) as u64 + 1, up, proc_);
             ready_ms.push(emu.control().now_ms() + (up + proc_) * 1000);
             reqs.push(WaitRequest {
                 sha,
@@ -214,6 +189,39 @@ async fn run_waves(
         }
     }
     (delays, calls)
+}
+
+/// The client settings for the emulator's `qcs-demo` user.
+fn demo_config(emu: &qcs_emulator::RunningEmulator) -> ClientConfig {
+    ClientConfig::new(
+        Gateway::explicit(&emu.base_url()).unwrap(),
+        Credentials::Basic {
+            username: "qcs-demo".into(),
+            password: secret("qcs-demo"),
+        },
+    )
+}
+
+/// Seeds a small generated image, uploaded `up` s from now and processed `processing` s later.
+fn seed(emu: &qcs_emulator::RunningEmulator, seed: u64, up: u64, processing: u64) -> String {
+    let (sha, _) = emu
+        .control()
+        .seed_image(SeedRequest {
+            generate: Some(ReportSpec {
+                seed,
+                vulnerabilities: 3,
+                packages: 5,
+                ..ReportSpec::default()
+            }),
+            timing: LifecycleRequest {
+                upload_in_secs: up,
+                processing_secs: processing,
+                ..LifecycleRequest::default()
+            },
+            ..SeedRequest::default()
+        })
+        .unwrap();
+    sha
 }
 
 /// All images at once, in real time.
@@ -241,36 +249,13 @@ async fn real_time(images: usize) {
         .unwrap();
         let mut reqs = Vec::new();
         for (i, &(up, proc_)) in timings.iter().enumerate() {
-            let (sha, _) = emu
-                .control()
-                .seed_image(SeedRequest {
-                    generate: Some(ReportSpec {
-                        seed: i as u64 + 1,
-                        vulnerabilities: 3,
-                        packages: 5,
-                        ..ReportSpec::default()
-                    }),
-                    timing: LifecycleRequest {
-                        upload_in_secs: up,
-                        processing_secs: proc_,
-                        ..LifecycleRequest::default()
-                    },
-                    ..SeedRequest::default()
-                })
-                .unwrap();
+            let sha = seed(&emu, i as u64 + 1, up, proc_);
             reqs.push(WaitRequest {
                 sha,
                 tagged_at: jiff::Timestamp::now(),
             });
         }
-        let cfg = ClientConfig::new(
-            Gateway::explicit(&emu.base_url()).unwrap(),
-            Credentials::Basic {
-                username: "qcs-demo".into(),
-                password: secret("qcs-demo"),
-            },
-        );
-        let client = QualysClient::new(cfg).unwrap();
+        let client = QualysClient::new(demo_config(&emu)).unwrap();
         let opts = WaitOptions {
             timeout: Duration::from_secs(900),
             batch,
