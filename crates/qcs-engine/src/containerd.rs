@@ -82,8 +82,17 @@ impl ContainerdEngine {
     }
 
     fn status_error(&self, action: &str, s: &tonic::Status) -> EngineError {
+        // A connection that failed can come back as `Unknown: transport error` rather than
+        // `Unavailable` (it depends on when the channel notices): both mean unreachable.
+        let transport = s.message() == "transport error"
+            || std::error::Error::source(s)
+                .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some());
         match s.code() {
             Code::Unavailable => EngineError::Unreachable {
+                url: self.url.clone(),
+                detail: format!("{action}: {}", s.message()),
+            },
+            Code::Unknown if transport => EngineError::Unreachable {
                 url: self.url.clone(),
                 detail: format!("{action}: {}", s.message()),
             },
