@@ -10,6 +10,8 @@ for setup in scripts/setup/*.sh; do
   bash "$setup"
 done
 
+echo "==> scripts/gen-containerd-api.sh --check"
+scripts/gen-containerd-api.sh --check
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"

@@ -3,8 +3,12 @@
 # xmllint (libxml2-utils) for JUnit against the Jenkins XSD; check-jsonschema, pinned, in a venv
 # at /opt/qcs-validators/venv for SARIF 2.1.0 and the GitLab container-scanning schema; and the
 # SARIF Multitool, pinned, under /opt/qcs-validators/sarif for GitHub's ingestion rules
-# (see ../shared/schemas/README.md). Idempotent: installs only what is missing. Run as root.
+# (see ../shared/schemas/README.md). Idempotent: installs only what is missing, then checks that
+# each validator runs. Run as root.
 set -euo pipefail
+SETUP_NAME=50-validators
+# shellcheck source=scripts/setup/common.bash
+. "$(dirname "$0")/common.bash"
 
 PREFIX=/opt/qcs-validators
 VENV="$PREFIX/venv"
@@ -16,12 +20,7 @@ need=()
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-if [ "${#need[@]}" -gt 0 ]; then
-  echo "50-validators: installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+apt_install "${need[@]}"
 
 # The installed version, read from the package metadata (running the tool takes seconds).
 if [ ! -x "$VENV/bin/check-jsonschema" ] ||
@@ -39,4 +38,7 @@ if [ ! -x "$tool" ] || ! grep -q "\"version\": \"$MULTITOOL\"" \
   mkdir -p "$SARIF"
   npm install --silent --no-audit --no-fund --prefix "$SARIF" "@microsoft/sarif-multitool@$MULTITOOL"
 fi
-exit 0
+
+must_run xmllint xmllint --version
+must_run check-jsonschema "$VENV/bin/check-jsonschema" --version
+must_run "the SARIF Multitool" "$tool" --version

@@ -1,4 +1,4 @@
-//! containerd through its own gRPC API (`containerd-client`): images are resolved by name, digest
+//! containerd through its own gRPC API (`qcs-containerd-api`): images are resolved by name, digest
 //! or id (the config digest, as Docker and the sensor see it), "tagging" creates an image record
 //! with the new name and the same target, and the sensor is the container labelled
 //! `io.kubernetes.container.name=qualys-container-sensor`.
@@ -7,15 +7,19 @@ use std::error::Error as StdError;
 use std::path::Path;
 
 use async_trait::async_trait;
-use containerd_client::services::v1::{
+use qcs_containerd_api::services::v1::{
     Container, CreateImageRequest, GetImageRequest, GetRequest, Image, ListContainersRequest,
     ListImagesRequest, ReadContentRequest, UpdateImageRequest, containers_client::ContainersClient,
     content_client::ContentClient, images_client::ImagesClient, tasks_client::TasksClient,
     version_client::VersionClient,
 };
-use containerd_client::tonic::{self, Code, Request, metadata::MetadataValue, transport::Channel};
-use containerd_client::types::Descriptor;
-use containerd_client::types::v1::Status as TaskStatus;
+use qcs_containerd_api::tonic::{
+    self, Code, Request,
+    metadata::MetadataValue,
+    transport::{Channel, Endpoint},
+};
+use qcs_containerd_api::types::Descriptor;
+use qcs_containerd_api::types::v1::Status as TaskStatus;
 
 use crate::Engine;
 use crate::config::EngineConfig;
@@ -57,7 +61,7 @@ impl ContainerdEngine {
         if !socket.exists() {
             return Err(EngineError::SocketMissing { url, path: shown });
         }
-        let channel = containerd_client::connect(socket)
+        let channel = channel_to(socket)
             .await
             .map_err(|e| connect_error(&url, &shown, &e))?;
         let engine = Self {
@@ -474,6 +478,24 @@ fn repository_of(name: &str) -> String {
         _ => no_digest,
     };
     crate::resolve::normalize_name(repo).to_owned()
+}
+
+/// A gRPC channel over containerd's socket: a Unix socket, or a named pipe on Windows. The
+/// endpoint's URI is required by tonic but never used; every connection opens `socket`.
+pub async fn channel_to(socket: &Path) -> Result<Channel, tonic::transport::Error> {
+    let socket = socket.to_path_buf();
+    Endpoint::from_static("http://[::]:50051")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move {
+                #[cfg(unix)]
+                let stream = tokio::net::UnixStream::connect(&socket).await?;
+                #[cfg(windows)]
+                let stream = tokio::net::windows::named_pipe::ClientOptions::new().open(&socket)?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+            }
+        }))
+        .await
 }
 
 fn connect_error(url: &str, path: &str, e: &(dyn StdError + 'static)) -> EngineError {

@@ -9,11 +9,11 @@ mod common;
 use std::collections::HashMap;
 
 use common::{Containerd, Podman, assert_engine_error};
-use containerd_client::services::v1::{
+use qcs_containerd_api::services::v1::{
     Container, CreateContainerRequest, DeleteContainerRequest, container::Runtime,
     containers_client::ContainersClient,
 };
-use containerd_client::tonic::Request;
+use qcs_containerd_api::tonic::Request;
 use qcs_engine::{EngineConfig, EngineError, connect};
 
 /// A containerd holding `localhost/qcs-test/app:1.0` (imported from Podman); returns its id.
@@ -120,7 +120,7 @@ fn sensor_record(id: &str, args: &[&str]) -> Container {
             name: "io.containerd.runc.v2".to_owned(),
             options: None,
         }),
-        spec: Some(prost_types::Any {
+        spec: Some(qcs_containerd_api::prost_types::Any {
             type_url: "types.containerd.io/opencontainers/runtime-spec/1/Spec".to_owned(),
             value: serde_json::to_vec(&spec).unwrap(),
         }),
@@ -147,7 +147,9 @@ async fn sensor_check_missing_record_only_general_cicd_and_paused() {
     assert_engine_error(&e, &[&url, "no container labelled", label, "k8s.io"]);
 
     // A container record made through the API, in CI/CD mode but never started.
-    let channel = containerd_client::connect(&ctd.socket).await.unwrap();
+    let channel = qcs_engine::containerd::channel_to(&ctd.socket)
+        .await
+        .unwrap();
     let mut containers = ContainersClient::new(channel);
     containers
         .create(in_k8s_ns(CreateContainerRequest {
