@@ -44,6 +44,20 @@ fn the_demo_runs_end_to_end_and_ignores_the_users_settings() {
         assert!(reports.join(format!("images/{id}.json")).is_file(), "{id}");
     }
     assert!(reports.join("demo-policy.toml").is_file());
+    // The page people would rather look at: written, naming both images, and pointed at.
+    let html = std::fs::read_to_string(reports.join("report.html")).unwrap();
+    assert!(
+        html.contains("qcs-demo/app:1.0") && html.contains("qcs-demo/web:2.3"),
+        "report.html does not show both images"
+    );
+    let page = std::fs::canonicalize(reports.join("report.html")).unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "Open the report in your browser: file://{}",
+            page.display()
+        )),
+        "the explanation does not point at the page: {stdout}"
+    );
 
     assert!(stderr.contains("runs in CI/CD mode"), "{stderr}");
     assert!(

@@ -1,8 +1,8 @@
 //! `qcs demo`: the whole `qcs scan` flow with no Qualys account and no container engine. It
 //! starts the built-in emulator (the Qualys CS API, and a Docker Engine API stand-in with a
 //! simulated CI/CD sensor, on a socket in a temporary directory), scans two of the stand-in's
-//! images with a bundled policy (one passes, one violates it), writes the reports, and explains
-//! what happened. It reads no `QUALYS_*`/`DOCKER_*` variable and no config file: everything is
+//! images with a bundled policy (one passes, one violates it), writes `summary.json` and
+//! `report.html`, and explains what happened and which page to open. It reads no `QUALYS_*`/`DOCKER_*` variable and no config file: everything is
 //! fixed here. Exit 0 when the demo ran as intended (whatever the verdicts), non-zero only
 //! when it broke.
 
@@ -108,7 +108,7 @@ pub(crate) fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
                 concurrency: 8,
                 sources: [Source::Default, Source::Default, Source::Default],
             },
-            output: OutputSettings::json_in(args.output_dir.clone(), Source::Flag("--output-dir")),
+            output: OutputSettings::demo_in(args.output_dir.clone(), Source::Flag("--output-dir")),
             policy,
         };
         let client = QualysClient::new(plan.qualys.client_config())?;
@@ -172,6 +172,9 @@ fn explain(summary: &Summary, gateway: &str, dir: &Path, took: std::time::Durati
         .find_map(|i| i.evaluation.image_id.clone())
         .unwrap_or_else(|| "<id>".into());
     let d = dir.display();
+    // The page's address to click or paste: absolute, so it works from any directory.
+    let page =
+        std::path::absolute(dir.join("report.html")).unwrap_or_else(|_| dir.join("report.html"));
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -199,6 +202,10 @@ fn explain(summary: &Summary, gateway: &str, dir: &Path, took: std::time::Durati
     let _ = writeln!(s, "\nFiles:");
     let _ = writeln!(
         s,
+        "  {d}/report.html         the report to read: why each image failed, charts, searchable tables"
+    );
+    let _ = writeln!(
+        s,
         "  {d}/summary.json        the verdict for CI tools and scripts"
     );
     let _ = writeln!(
@@ -213,6 +220,11 @@ fn explain(summary: &Summary, gateway: &str, dir: &Path, took: std::time::Durati
     let _ = writeln!(
         s,
         "\nIn a pipeline, `qcs scan {VULNERABLE} {CLEAN} --policy {POLICY_FILE}` would exit with code {code} here\n({meaning})."
+    );
+    let _ = writeln!(
+        s,
+        "\nOpen the report in your browser: file://{}",
+        page.display()
     );
     let _ = writeln!(
         s,

@@ -35,15 +35,15 @@ pub(crate) struct OutputSettings {
 }
 
 impl OutputSettings {
-    /// `summary.json` in `dir`, nothing else (`qcs demo`).
-    pub(crate) fn json_in(dir: PathBuf, dir_source: Source) -> Self {
+    /// `summary.json` and `report.html` in `dir`, nothing else (`qcs demo`).
+    pub(crate) fn demo_in(dir: PathBuf, dir_source: Source) -> Self {
         OutputSettings {
             dir,
             dir_source,
-            formats: vec![FormatSpec {
-                format: Format::Json,
-                path: None,
-            }],
+            formats: [Format::Json, Format::Html]
+                .into_iter()
+                .map(|format| FormatSpec { format, path: None })
+                .collect(),
             formats_source: Source::Default,
             report_only: false,
             sarif: sarif::Options::default(),
