@@ -1,18 +1,22 @@
 //! The CI integrations under `integrations/`: the Jenkins shared library's step run by Groovy
 //! against a stub pipeline context, the GitHub Action's and the GitLab template's YAML structure
 //! and shell run against a stub `qcs` (command line, outputs, exit codes), and every `qcs` flag
-//! they emit checked against the real `qcs scan --help`. Needs groovy and `PyYAML`
-//! (`scripts/setup/60-groovy.sh`).
+//! they emit checked against the real `qcs scan --help`; the Action's installer against the real
+//! release archive of `scripts/release.sh` (`$QCS_DIST`) served on loopback as GitHub serves
+//! releases, and `scripts/pin-action.sh`. Needs groovy and `PyYAML`
+//! (`scripts/setup/60-groovy.sh`) and the archive (`scripts/release.sh --out target/dist`).
 
 // Helpers outside #[test] fns unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -596,80 +600,692 @@ fn github_install_uses_the_qcs_on_path() {
     );
 }
 
-#[test]
-fn github_install_downloads_a_release_and_verifies_its_checksum() {
-    let tmp = tempfile::tempdir().unwrap();
-    let asset = "qcs-x86_64-unknown-linux-musl.tar.gz";
-    let pkg = tmp.path().join("pkg/qcs-1.2.3");
-    fs::create_dir_all(&pkg).unwrap();
-    fs::write(pkg.join("qcs"), "#!/bin/sh\necho 'qcs 1.2.3'\n").unwrap();
-    fs::write(pkg.join("LICENSE"), "Apache-2.0\n").unwrap();
-    for version in ["download/v1.2.3", "latest/download"] {
-        let dir = tmp.path().join("releases").join(version);
-        fs::create_dir_all(&dir).unwrap();
-        let tar = Command::new("tar")
-            .arg("-czf")
-            .arg(dir.join(asset))
-            .arg("-C")
-            .arg(tmp.path().join("pkg"))
-            .arg("qcs-1.2.3")
-            .output()
-            .unwrap();
-        assert!(tar.status.success(), "{}", describe(&tar));
-        let sum = Command::new("sha256sum")
-            .arg(asset)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        fs::write(
-            dir.join("SHA256SUMS"),
-            format!("{}0000  qcs-other.tar.gz\n", "0".repeat(60)) + &text(&sum.stdout),
-        )
-        .unwrap();
-    }
-    let base = format!("file://{}", tmp.path().join("releases").display());
-    // Linux x86_64, releases from the directory, PATH without any qcs (so no version given means
-    // the latest release).
-    let install_at_ref = |version: &str, action_ref: &str, dest: &Path| {
-        let dest = dest.display().to_string();
-        let envs = [
-            ("RUNNER_OS", "Linux"),
-            ("RUNNER_ARCH", "X64"),
-            ("QCS_DOWNLOAD_BASE", base.as_str()),
-            ("QCS_VERSION", version),
-            ("QCS_INSTALL_DIR", dest.as_str()),
-            ("GITHUB_ACTION_REF", action_ref),
-        ];
-        run_install(&envs, "/usr/bin:/bin")
+// --- GitHub Action: install.sh against the real release archive -----------------------------
+
+/// The version the workspace builds, which `scripts/release.sh` names the archive for.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The runner this machine is, as GitHub names it (`RUNNER_OS`, `RUNNER_ARCH`), and the release
+/// target `scripts/release.sh` builds here by default.
+fn this_runner() -> (&'static str, &'static str, String) {
+    let (os, os_part) = match std::env::consts::OS {
+        "linux" => ("Linux", "unknown-linux-musl"),
+        "macos" => ("macOS", "apple-darwin"),
+        other => panic!("no qcs release target for {other}"),
     };
-    let install = |version: &str, dest: &Path| install_at_ref(version, "main", dest);
+    let (arch, arch_part) = match std::env::consts::ARCH {
+        "x86_64" => ("X64", "x86_64"),
+        "aarch64" => ("ARM64", "aarch64"),
+        other => panic!("no qcs release target for {other}"),
+    };
+    (os, arch, format!("{arch_part}-{os_part}"))
+}
 
-    // A pinned version; the action's own tag when no version is given; else the latest.
-    for (version, action_ref, from) in [
-        ("v1.2.3", "main", "/download/v1.2.3/"),
-        ("", "v1.2.3", "/download/v1.2.3/"),
-        ("", "main", "/latest/download/"),
-    ] {
-        let dest = tmp.path().join(format!("{version}-{action_ref}"));
-        let (out, outputs) = install_at_ref(version, action_ref, &dest);
-        assert!(out.status.success(), "{}", describe(&out));
-        assert!(text(&out.stdout).contains(from), "{}", describe(&out));
-        assert_eq!(outputs, format!("bin={}\n", dest.join("qcs").display()));
-        let ran = Command::new(dest.join("qcs")).output().unwrap();
-        assert_eq!(text(&ran.stdout), "qcs 1.2.3\n");
+/// What `scripts/release.sh` wrote for this machine: the archive of this version and
+/// `SHA256SUMS`, in `$QCS_DIST` (`scripts/test.sh` builds it and sets that), else `target/dist`.
+struct Dist {
+    dir: PathBuf,
+    asset: String,
+}
+
+impl Dist {
+    fn archive(&self) -> PathBuf {
+        self.dir.join(&self.asset)
     }
 
-    let sums = tmp.path().join("releases/download/v1.2.3/SHA256SUMS");
-    fs::write(&sums, format!("{}  {asset}\n", "f".repeat(64))).unwrap();
-    let dest = tmp.path().join("tampered");
-    let (out, outputs) = install("1.2.3", &dest);
-    assert!(!out.status.success(), "a bad checksum was accepted");
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("checksum mismatch"), "{}", describe(&out));
-    assert!(outputs.is_empty() && !dest.join("qcs").exists());
+    /// The `SHA256SUMS` line's checksum of the archive.
+    fn listed_sha256(&self) -> String {
+        let sums = fs::read_to_string(self.dir.join("SHA256SUMS")).unwrap();
+        sums.lines()
+            .find_map(|l| {
+                let (sum, name) = l.split_once("  ")?;
+                (name == self.asset).then(|| sum.to_owned())
+            })
+            .unwrap_or_else(|| panic!("SHA256SUMS lists no {}:\n{sums}", self.asset))
+    }
+}
 
-    let (out, _) = install("9.9.9", &dest);
-    assert!(!out.status.success(), "a missing release was accepted");
+fn dist() -> Dist {
+    let dir =
+        std::env::var_os("QCS_DIST").map_or_else(|| root().join("target/dist"), PathBuf::from);
+    let (_, _, target) = this_runner();
+    let asset = format!("qcs-{target}.tar.gz");
+    let d = Dist { dir, asset };
+    assert!(
+        d.archive().is_file() && d.dir.join("SHA256SUMS").is_file(),
+        "no release archive {} with SHA256SUMS in {}: run `scripts/release.sh --out target/dist` \
+         first (scripts/test.sh does, and sets QCS_DIST to it)",
+        d.asset,
+        d.dir.display()
+    );
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(d.archive())
+        .output()
+        .unwrap();
+    assert!(listing.status.success(), "{}", describe(&listing));
+    let top = format!("qcs-{VERSION}-{target}/");
+    assert!(
+        text(&listing.stdout).lines().next() == Some(top.as_str()),
+        "{} is not the archive of qcs {VERSION} (it should hold {top}):\n{}\nrun \
+         `scripts/release.sh --out target/dist` again",
+        d.archive().display(),
+        text(&listing.stdout)
+    );
+    assert_eq!(
+        d.listed_sha256(),
+        sha256_hex(&fs::read(d.archive()).unwrap())
+    );
+    d
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// GitHub's releases on loopback: serves the files under its directory by URL path
+/// (`/releases/download/v<version>/<asset>`), answers `/releases/latest/download/<asset>` with a
+/// redirect to the latest version's, as GitHub does, and records every path asked for.
+struct ReleaseServer {
+    base: String,
+    addr: std::net::SocketAddr,
+    dir: tempfile::TempDir,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ReleaseServer {
+    fn start(latest: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // Bound before the thread starts: connections queue until it accepts them.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (files, log, stopped, latest) = (
+            dir.path().to_owned(),
+            Arc::clone(&requests),
+            Arc::clone(&stop),
+            latest.to_owned(),
+        );
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    serve_release_file(stream, &files, &latest, &log);
+                }
+            }
+        });
+        ReleaseServer {
+            base: format!("http://{addr}/releases"),
+            addr,
+            dir,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Publishes `files` (copied) as the release v`version`.
+    fn publish(&self, version: &str, files: &[&Path]) -> PathBuf {
+        let release = self
+            .dir
+            .path()
+            .join(format!("releases/download/v{version}"));
+        fs::create_dir_all(&release).unwrap();
+        for file in files {
+            fs::copy(file, release.join(file.file_name().unwrap())).unwrap();
+        }
+        release
+    }
+
+    /// The paths asked for since the last call.
+    fn take_requests(&self) -> Vec<String> {
+        std::mem::take(&mut *self.requests.lock().unwrap())
+    }
+}
+
+impl Drop for ReleaseServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop, which then sees the stop flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve_release_file(mut stream: TcpStream, files: &Path, latest: &str, log: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if header.trim().is_empty() => break,
+            Ok(_) => {}
+        }
+    }
+    let Some(path) = request_line.split_whitespace().nth(1).map(str::to_owned) else {
+        return; // the stop signal's connection
+    };
+    log.lock().unwrap().push(path.clone());
+    let (status, location, body) =
+        if let Some(asset) = path.strip_prefix("/releases/latest/download/") {
+            let to = format!("/releases/download/v{latest}/{asset}");
+            ("302 Found", Some(to), Vec::new())
+        } else {
+            let relative = path.trim_start_matches('/');
+            let file = files.join(relative);
+            if !relative.split('/').any(|part| part == "..") && file.is_file() {
+                ("200 OK", None, fs::read(&file).unwrap())
+            } else {
+                ("404 Not Found", None, b"Not Found".to_vec())
+            }
+        };
+    let location = location.map(|to| format!("Location: {to}\r\n"));
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
+        body.len(),
+        location.unwrap_or_default()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+/// One run of install.sh against a release server, installing into its own directory.
+struct Installed {
+    out: Output,
+    outputs: String,
+    requests: Vec<String>,
+    dest: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Installed {
+    fn stderr(&self) -> String {
+        text(&self.out.stderr)
+    }
+}
+
+/// install.sh on runner `os`/`arch` with releases from `server`, `PATH` as given (the default
+/// `/usr/bin:/bin` has no qcs), more environment in `envs`.
+fn install_from(
+    server: &ReleaseServer,
+    (os, arch): (&str, &str),
+    envs: &[(&str, &str)],
+    path: Option<&str>,
+) -> Installed {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("bin");
+    let dest_str = dest.display().to_string();
+    let mut all = vec![
+        ("RUNNER_OS", os),
+        ("RUNNER_ARCH", arch),
+        ("QCS_DOWNLOAD_BASE", server.base.as_str()),
+        ("QCS_INSTALL_DIR", dest_str.as_str()),
+    ];
+    all.extend_from_slice(envs);
+    let (out, outputs) = run_install(&all, path.unwrap_or("/usr/bin:/bin"));
+    Installed {
+        out,
+        outputs,
+        requests: server.take_requests(),
+        dest,
+        _tmp: tmp,
+    }
+}
+
+fn assert_installed(run: &Installed, version: &str) {
+    assert!(run.out.status.success(), "{}", describe(&run.out));
+    let bin = run.dest.join("qcs");
+    assert_eq!(run.outputs, format!("bin={}\n", bin.display()));
+    let ran = Command::new(&bin).arg("--version").output().unwrap();
+    assert!(ran.status.success(), "{}", describe(&ran));
+    assert_eq!(text(&ran.stdout).trim_end(), format!("qcs {version}"));
+}
+
+fn assert_refused(run: &Installed, says: &[&str]) {
+    assert!(
+        !run.out.status.success(),
+        "install.sh accepted it:\n{}",
+        describe(&run.out)
+    );
+    let stderr = run.stderr();
+    assert!(
+        stderr.starts_with("::error title=qcs::"),
+        "no error annotation:\n{}",
+        describe(&run.out)
+    );
+    for part in says {
+        assert!(
+            stderr.contains(part),
+            "{part:?} missing:\n{}",
+            describe(&run.out)
+        );
+    }
+    assert!(run.outputs.is_empty(), "outputs written: {}", run.outputs);
+    assert!(
+        !run.dest.join("qcs").exists(),
+        "a refused qcs was left installed"
+    );
+}
+
+#[test]
+fn github_install_installs_the_release_asked_for_and_runs_it() {
+    let dist = dist();
+    let runner = this_runner();
+    let server = ReleaseServer::start(VERSION);
+    server.publish(VERSION, &[&dist.archive(), &dist.dir.join("SHA256SUMS")]);
+    let release = format!("/releases/download/v{VERSION}");
+    let asset = &dist.asset;
+    let exact = [
+        format!("{release}/{asset}"),
+        format!("{release}/SHA256SUMS"),
+    ];
+    for asked in [format!("v{VERSION}"), VERSION.to_owned()] {
+        let run = install_from(
+            &server,
+            (runner.0, runner.1),
+            &[("QCS_VERSION", &asked)],
+            None,
+        );
+        assert_installed(&run, VERSION);
+        assert_eq!(run.requests, exact, "asked for {asked}");
+        let stdout = text(&run.out.stdout);
+        assert!(
+            stdout.contains(&format!("{}/download/v{VERSION}/{asset}", server.base))
+                && stdout.contains(&dist.listed_sha256()),
+            "{stdout}"
+        );
+    }
+    // No version and no qcs on PATH: the latest release (GitHub redirects to its version).
+    let run = install_from(&server, (runner.0, runner.1), &[], None);
+    assert_installed(&run, VERSION);
+    assert_eq!(
+        run.requests,
+        [
+            format!("/releases/latest/download/{asset}"),
+            exact[0].clone(),
+            "/releases/latest/download/SHA256SUMS".to_owned(),
+            exact[1].clone(),
+        ]
+    );
+}
+
+#[test]
+fn github_install_refuses_a_checksum_mismatch() {
+    let dist = dist();
+    let runner = (this_runner().0, this_runner().1);
+    let asset = dist.asset.as_str();
+    let real = dist.listed_sha256();
+    let server = ReleaseServer::start(VERSION);
+    let ask = [("QCS_VERSION", VERSION)];
+
+    // SHA256SUMS says something else for the archive.
+    let release = server.publish(VERSION, &[&dist.archive(), &dist.dir.join("SHA256SUMS")]);
+    let wrong = sha256_hex(b"not the archive");
+    let sums = fs::read_to_string(release.join("SHA256SUMS")).unwrap();
+    fs::write(release.join("SHA256SUMS"), sums.replace(&real, &wrong)).unwrap();
+    let run = install_from(&server, runner, &ask, None);
+    assert_refused(
+        &run,
+        &[
+            &format!("checksum mismatch for {asset}"),
+            &format!("SHA256SUMS expects {wrong}"),
+            &format!("the download is {real}"),
+        ],
+    );
+
+    // The archive changed after SHA256SUMS was written.
+    fs::write(release.join("SHA256SUMS"), &sums).unwrap();
+    let mut archive = fs::read(dist.archive()).unwrap();
+    archive.extend_from_slice(b"tampered");
+    fs::write(release.join(asset), &archive).unwrap();
+    let run = install_from(&server, runner, &ask, None);
+    assert_refused(
+        &run,
+        &[
+            &format!("checksum mismatch for {asset}"),
+            &format!("SHA256SUMS expects {real}"),
+            &format!("the download is {}", sha256_hex(&archive)),
+        ],
+    );
+
+    // SHA256SUMS without a line for the archive.
+    let other: String = sums
+        .split_inclusive('\n')
+        .filter(|l| !l.trim_end().ends_with(asset))
+        .collect();
+    fs::write(release.join(asset), fs::read(dist.archive()).unwrap()).unwrap();
+    fs::write(release.join("SHA256SUMS"), other).unwrap();
+    let run = install_from(&server, runner, &ask, None);
+    assert_refused(&run, &[&format!("does not list {asset}")]);
+}
+
+#[test]
+fn github_install_refuses_a_missing_asset_or_release() {
+    let dist = dist();
+    let (os, arch, _) = this_runner();
+    let server = ReleaseServer::start(VERSION);
+    server.publish(VERSION, &[&dist.archive(), &dist.dir.join("SHA256SUMS")]);
+
+    // The release has no build for the other architecture (only this machine's was built).
+    let (other_arch, other_part) = if arch == "X64" {
+        ("ARM64", "aarch64")
+    } else {
+        ("X64", "x86_64")
+    };
+    let other_asset = dist
+        .asset
+        .replacen(dist.asset.split('-').nth(1).unwrap(), other_part, 1);
+    let missing = format!("{}/download/v{VERSION}/{other_asset}", server.base);
+    let run = install_from(&server, (os, other_arch), &[("QCS_VERSION", VERSION)], None);
+    assert_refused(
+        &run,
+        &[
+            &format!("{missing} is missing (HTTP 404)"),
+            &format!("may not have a qcs build for {os} {other_arch} runners"),
+        ],
+    );
+    assert_eq!(
+        run.requests,
+        [format!("/releases/download/v{VERSION}/{other_asset}")]
+    );
+
+    // A version that was never released.
+    let run = install_from(&server, (os, arch), &[("QCS_VERSION", "9.9.9")], None);
+    assert_refused(
+        &run,
+        &[
+            &format!(
+                "{}/download/v9.9.9/{} is missing (HTTP 404)",
+                server.base, dist.asset
+            ),
+            "version 9.9.9 does not exist",
+        ],
+    );
+
+    // A release without SHA256SUMS: nothing is installed unverified.
+    server.publish("1.0.0", &[&dist.archive()]);
+    let run = install_from(&server, (os, arch), &[("QCS_VERSION", "1.0.0")], None);
+    assert_refused(
+        &run,
+        &[
+            &format!(
+                "{}/download/v1.0.0/SHA256SUMS is missing (HTTP 404)",
+                server.base
+            ),
+            "cannot be verified",
+        ],
+    );
+
+    // A release whose archive (checksum and all) holds another version of qcs.
+    server.publish("2.0.0", &[&dist.archive(), &dist.dir.join("SHA256SUMS")]);
+    let run = install_from(&server, (os, arch), &[("QCS_VERSION", "2.0.0")], None);
+    assert_refused(
+        &run,
+        &[&format!("holds qcs {VERSION} (qcs-{VERSION}-"), "not 2.0.0"],
+    );
+
+    // An archive named for 3.0.0 (directory and checksum) whose binary is another version:
+    // the installed qcs --version must print the version asked for.
+    let (_, _, target) = this_runner();
+    let tmp = tempfile::tempdir().unwrap();
+    let untar = Command::new("tar")
+        .arg("-xzf")
+        .arg(dist.archive())
+        .arg("-C")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(untar.status.success(), "{}", describe(&untar));
+    let renamed = format!("qcs-3.0.0-{target}");
+    fs::rename(
+        tmp.path().join(format!("qcs-{VERSION}-{target}")),
+        tmp.path().join(&renamed),
+    )
+    .unwrap();
+    let archive = tmp.path().join(&dist.asset);
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(tmp.path())
+        .arg(&renamed)
+        .output()
+        .unwrap();
+    assert!(tar.status.success(), "{}", describe(&tar));
+    let sums = tmp.path().join("SHA256SUMS");
+    let line = format!(
+        "{}  {}\n",
+        sha256_hex(&fs::read(&archive).unwrap()),
+        dist.asset
+    );
+    fs::write(&sums, line).unwrap();
+    server.publish("3.0.0", &[&archive, &sums]);
+    let run = install_from(&server, (os, arch), &[("QCS_VERSION", "3.0.0")], None);
+    assert_refused(
+        &run,
+        &[
+            "does not run as qcs 3.0.0",
+            &format!("printed: qcs {VERSION}"),
+        ],
+    );
+}
+
+#[test]
+fn github_install_picks_the_asset_of_each_runner() {
+    let dist = dist();
+    let (this_os, this_arch, _) = this_runner();
+    let server = ReleaseServer::start(VERSION);
+    server.publish(VERSION, &[&dist.archive(), &dist.dir.join("SHA256SUMS")]);
+    for (os, arch, asset) in [
+        ("Linux", "X64", "qcs-x86_64-unknown-linux-musl.tar.gz"),
+        ("Linux", "ARM64", "qcs-aarch64-unknown-linux-musl.tar.gz"),
+        ("macOS", "X64", "qcs-x86_64-apple-darwin.tar.gz"),
+        ("macOS", "ARM64", "qcs-aarch64-apple-darwin.tar.gz"),
+        ("Windows", "X64", "qcs-x86_64-pc-windows-msvc.zip"),
+    ] {
+        let run = install_from(&server, (os, arch), &[("QCS_VERSION", VERSION)], None);
+        let url = format!("/releases/download/v{VERSION}/{asset}");
+        assert_eq!(run.requests.first(), Some(&url), "{os} {arch}");
+        assert!(
+            text(&run.out.stdout).contains(&format!(
+                "downloading {}/download/v{VERSION}/{asset}",
+                server.base
+            )),
+            "{os} {arch}: {}",
+            describe(&run.out)
+        );
+        if (os, arch) == (this_os, this_arch) {
+            assert_installed(&run, VERSION);
+        } else {
+            assert_refused(&run, &["is missing (HTTP 404)", asset]);
+        }
+    }
+    for (os, arch) in [("Windows", "ARM64"), ("Linux", "X86"), ("FreeBSD", "X64")] {
+        let run = install_from(&server, (os, arch), &[("QCS_VERSION", VERSION)], None);
+        assert_refused(
+            &run,
+            &[
+                &format!("no qcs release for {os} {arch} runners"),
+                "version: installed",
+            ],
+        );
+        assert!(run.requests.is_empty(), "{os} {arch}: {:?}", run.requests);
+    }
+}
+
+#[test]
+fn github_install_uses_the_version_the_action_is_pinned_to() {
+    let dist = dist();
+    let runner = (this_runner().0, this_runner().1);
+    let server = ReleaseServer::start("9.9.9");
+    server.publish(VERSION, &[&dist.archive(), &dist.dir.join("SHA256SUMS")]);
+    let exact = format!("/releases/download/v{VERSION}/{}", dist.asset);
+
+    // Pinned, with another qcs on PATH (the stub prints no version): the pinned release.
+    let tmp = tempfile::tempdir().unwrap();
+    let stub = stub_qcs(tmp.path());
+    let path = path_with(&stub);
+    let run = install_from(
+        &server,
+        runner,
+        &[("QCS_ACTION_VERSION", VERSION)],
+        Some(&path),
+    );
+    assert_installed(&run, VERSION);
+    assert_eq!(run.requests.first(), Some(&exact));
+
+    // The pin is what is asked for: 9.9.9 (the latest here, but never published) is looked up.
+    let run = install_from(&server, runner, &[("QCS_ACTION_VERSION", "v9.9.9")], None);
+    assert_refused(&run, &["/download/v9.9.9/", "is missing (HTTP 404)"]);
+    assert_eq!(
+        run.requests,
+        [format!("/releases/download/v9.9.9/{}", dist.asset)]
+    );
+
+    // The version input wins over the pin.
+    let run = install_from(
+        &server,
+        runner,
+        &[("QCS_VERSION", VERSION), ("QCS_ACTION_VERSION", "9.9.9")],
+        None,
+    );
+    assert_installed(&run, VERSION);
+
+    // A qcs on PATH that is the pinned version is used as it is.
+    let bin = tmp.path().join("pinned");
+    fs::create_dir(&bin).unwrap();
+    fs::write(
+        bin.join("qcs"),
+        format!("#!/bin/sh\necho 'qcs {VERSION}'\n"),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("qcs"))
+        .status()
+        .unwrap();
+    let run = install_from(
+        &server,
+        runner,
+        &[("QCS_ACTION_VERSION", VERSION)],
+        Some(&path_with(&bin)),
+    );
+    assert!(run.out.status.success(), "{}", describe(&run.out));
+    assert_eq!(run.outputs, format!("bin={}\n", bin.join("qcs").display()));
+    assert!(run.requests.is_empty(), "{:?}", run.requests);
+}
+
+// --- the release workflow's pinning of the action -------------------------------------------
+
+fn pin_action(version: &str, file: &Path) -> Output {
+    Command::new("bash")
+        .arg(root().join("scripts/pin-action.sh"))
+        .arg(version)
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+/// The install step's `QCS_ACTION_VERSION`.
+fn pinned_version(action: &Value) -> Value {
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let install = steps.iter().find(|s| s["id"] == "install").unwrap();
+    install["env"]["QCS_ACTION_VERSION"].clone()
+}
+
+#[test]
+fn pin_action_writes_the_version_into_a_copy_of_action_yml() {
+    let original_path = github().join("action.yml");
+    let original = fs::read_to_string(&original_path).unwrap();
+    let unpinned = yaml(&original_path);
+    // As committed, the action is not pinned: the release workflow pins its own commit.
+    assert_eq!(pinned_version(&unpinned), Value::from(""));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("action.yml");
+    fs::write(&copy, &original).unwrap();
+    let out = pin_action("v1.2.3", &copy);
+    assert!(out.status.success(), "{}", describe(&out));
+    let pinned = yaml(&copy);
+    assert_eq!(pinned_version(&pinned), Value::from("1.2.3"));
+    // Only that value changed: the same YAML otherwise, one line of text different.
+    let mut expected = unpinned.clone();
+    let steps = expected["runs"]["steps"].as_array_mut().unwrap();
+    let install = steps.iter_mut().find(|s| s["id"] == "install").unwrap();
+    install["env"]["QCS_ACTION_VERSION"] = Value::from("1.2.3");
+    assert_eq!(pinned, expected);
+    let after = fs::read_to_string(&copy).unwrap();
+    let changed: Vec<(&str, &str)> = original
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(original.lines().count(), after.lines().count());
+
+    // A second run finds no unpinned marker and changes nothing.
+    let out = pin_action("1.2.4", &copy);
+    assert!(!out.status.success(), "pinned twice: {}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("already pinned"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(fs::read_to_string(&copy).unwrap(), after);
+
+    // Without the marker, or with it twice: refused, unchanged.
+    let marker = original
+        .lines()
+        .find(|l| l.trim_start().starts_with("QCS_ACTION_VERSION:"))
+        .unwrap();
+    for (name, content) in [
+        ("none", original.replace(&format!("{marker}\n"), "")),
+        (
+            "twice",
+            original.replace(marker, &format!("{marker}\n{marker}")),
+        ),
+    ] {
+        fs::write(&copy, &content).unwrap();
+        let out = pin_action("1.2.3", &copy);
+        assert!(!out.status.success(), "{name}: {}", describe(&out));
+        assert!(
+            text(&out.stderr).contains("marker line exactly once"),
+            "{name}: {}",
+            describe(&out)
+        );
+        assert_eq!(fs::read_to_string(&copy).unwrap(), content, "{name}");
+    }
+
+    // Not a version.
+    fs::write(&copy, &original).unwrap();
+    for bad in ["1.2", "latest", "1.2.3; rm -rf /"] {
+        let out = pin_action(bad, &copy);
+        assert!(!out.status.success(), "{bad}: {}", describe(&out));
+        assert!(
+            text(&out.stderr).contains("is not a version"),
+            "{}",
+            describe(&out)
+        );
+    }
+    assert_eq!(fs::read_to_string(&copy).unwrap(), original);
 }
 
 // --- GitLab ---------------------------------------------------------------------------------
