@@ -2,19 +2,19 @@
 //!
 //! ```text
 //! cargo run -p qcs-emulator --example emulator -- [--listen ADDR] [--tls] [--tls-dir DIR]
-//!     [--scenario FILE] [--image-dir DIR] [--docker-socket PATH] [--watch-engine URL]
+//!     [--scenario FILE] [--image-dir DIR] [--docker-socket PATH|tcp://IP:PORT] [--watch-engine URL]
 //!     [--generate N] [--rate-limit N]
 //! ```
 //! `--generate N` seeds N generated, processed images (seeds 1..=N) and prints their shas.
 
-use qcs_emulator::{EmulatorConfig, RateLimitConfig, ReportSpec, start};
+use qcs_emulator::{DockerListen, EmulatorConfig, RateLimitConfig, ReportSpec, start};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     eprintln!(
-        "usage: emulator [--listen ADDR] [--tls] [--tls-dir DIR] [--scenario FILE] [--image-dir DIR] [--docker-socket PATH] [--watch-engine URL] [--generate N] [--rate-limit N]"
+        "usage: emulator [--listen ADDR] [--tls] [--tls-dir DIR] [--scenario FILE] [--image-dir DIR] [--docker-socket PATH|tcp://IP:PORT] [--watch-engine URL] [--generate N] [--rate-limit N]"
     );
     ExitCode::from(2)
 }
@@ -37,7 +37,9 @@ async fn main() -> ExitCode {
                 "--scenario" => config.scenario = Some(PathBuf::from(value("--scenario")?)),
                 "--image-dir" => config.image_dir = Some(PathBuf::from(value("--image-dir")?)),
                 "--docker-socket" => {
-                    config.docker_socket = Some(PathBuf::from(value("--docker-socket")?));
+                    let v = value("--docker-socket")?;
+                    config.docker_socket =
+                        Some(DockerListen::parse(&v).map_err(|e| e.to_string())?);
                 }
                 "--watch-engine" => config.watch_engine = Some(value("--watch-engine")?),
                 "--generate" => {

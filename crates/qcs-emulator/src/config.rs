@@ -25,8 +25,9 @@ pub struct EmulatorConfig {
     pub scenario: Option<PathBuf>,
     /// Directory of image-details JSON files (`*.json`) to load at start, processed at once.
     pub image_dir: Option<PathBuf>,
-    /// Serve the Docker Engine API stand-in (with the simulated CI/CD sensor) on this socket.
-    pub docker_socket: Option<PathBuf>,
+    /// Serve the Docker Engine API stand-in (with the simulated CI/CD sensor) there: a unix
+    /// socket (unix only) or a TCP address (every platform; the choice on Windows).
+    pub docker_socket: Option<DockerListen>,
     /// Watch a real Docker-compatible engine (e.g. `unix:///run/podman.sock`) for images tagged
     /// `qualys_scan_target:<sha>`.
     pub watch_engine: Option<String>,
@@ -83,13 +84,13 @@ impl Default for EmulatorConfig {
 
 impl EmulatorConfig {
     /// Settings for a demo (`qcs demo`): any free port on 127.0.0.1, the Docker stand-in on
-    /// `docker_socket` with a running CI/CD sensor and one image `qcs-demo/app:1.0` (a Debian
-    /// image with 30 findings, `Log4Shell` among them), and short sensor delays (2 s to the
-    /// upload, 3 s of processing).
-    pub fn demo(docker_socket: PathBuf) -> Self {
+    /// `docker_socket` (a unix socket path, or a [`DockerListen`]) with a running CI/CD sensor
+    /// and one image `qcs-demo/app:1.0` (a Debian image with 30 findings, `Log4Shell` among
+    /// them), and short sensor delays (2 s to the upload, 3 s of processing).
+    pub fn demo(docker_socket: impl Into<DockerListen>) -> Self {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            docker_socket: Some(docker_socket),
+            docker_socket: Some(docker_socket.into()),
             sensor: SensorTiming {
                 scan_delay_secs: 2,
                 processing_delay_secs: 3,
@@ -97,6 +98,88 @@ impl EmulatorConfig {
             },
             ..EmulatorConfig::default()
         }
+    }
+}
+
+/// Where the Docker Engine API stand-in listens.
+///
+/// Written as text (`--docker-socket`, [`DockerListen::parse`]): a plain path or `unix://PATH` is
+/// a unix socket, `tcp://IP:PORT` a TCP listener (port 0: any free port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerListen {
+    /// A unix socket at this path; Docker clients use `unix://<path>`. Unix only: on other
+    /// platforms [`crate::start`] refuses it with a hint to use [`DockerListen::Tcp`].
+    Unix(PathBuf),
+    /// Plain HTTP on this TCP address (port 0: any free port; [`crate::RunningEmulator`] tells
+    /// the bound one); Docker clients use `tcp://<addr>`. Every platform.
+    Tcp(SocketAddr),
+}
+
+impl DockerListen {
+    /// Where `qcs demo` puts the stand-in: the unix socket `docker.sock` in `dir` on unix, any
+    /// free port on `127.0.0.1` elsewhere (Windows has no unix sockets in Tokio).
+    pub fn local(dir: &Path) -> Self {
+        if cfg!(unix) {
+            DockerListen::Unix(dir.join("docker.sock"))
+        } else {
+            DockerListen::Tcp(SocketAddr::from(([127, 0, 0, 1], 0)))
+        }
+    }
+
+    /// Parses `tcp://IP:PORT`, `unix://PATH` or a plain path (a unix socket).
+    pub fn parse(value: &str) -> Result<Self, EmulatorError> {
+        let invalid = |reason: &str| EmulatorError::DockerListen {
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if let Some(addr) = value.strip_prefix("tcp://") {
+            let addr = addr.trim_end_matches('/');
+            return addr.parse().map(DockerListen::Tcp).map_err(|_| {
+                invalid("after tcp:// comes an IP address and a port, e.g. 127.0.0.1:2375")
+            });
+        }
+        if value.contains("://") && !value.starts_with("unix://") {
+            return Err(invalid("the scheme must be unix:// or tcp://"));
+        }
+        let path = value.strip_prefix("unix://").unwrap_or(value);
+        if path.is_empty() {
+            return Err(invalid("the socket path is empty"));
+        }
+        Ok(DockerListen::Unix(PathBuf::from(path)))
+    }
+
+    /// The URL a Docker client uses: `unix:///path/docker.sock` or `tcp://127.0.0.1:2375`.
+    pub fn url(&self) -> String {
+        match self {
+            DockerListen::Unix(p) => format!("unix://{}", p.display()),
+            DockerListen::Tcp(a) => format!("tcp://{a}"),
+        }
+    }
+}
+
+impl From<PathBuf> for DockerListen {
+    fn from(path: PathBuf) -> Self {
+        DockerListen::Unix(path)
+    }
+}
+
+impl From<SocketAddr> for DockerListen {
+    fn from(addr: SocketAddr) -> Self {
+        DockerListen::Tcp(addr)
+    }
+}
+
+impl std::str::FromStr for DockerListen {
+    type Err = EmulatorError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl std::fmt::Display for DockerListen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url())
     }
 }
 

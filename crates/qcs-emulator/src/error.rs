@@ -2,6 +2,14 @@
 
 use std::path::PathBuf;
 
+/// How to name an engine to watch, on this platform.
+#[cfg(unix)]
+const WATCH_HINT: &str = "give unix:///path/to/podman.sock";
+/// How to name an engine to watch, on this platform (no unix sockets: TCP only).
+#[cfg(not(unix))]
+const WATCH_HINT: &str =
+    "give tcp://host:port: on this platform the engine has to be watched over TCP";
+
 /// Why the emulator could not start or a setting was refused. Each message says what failed,
 /// with which value, and a hint.
 #[derive(Debug, thiserror::Error)]
@@ -76,10 +84,36 @@ pub enum EmulatorError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The watched engine URL is not usable.
+    /// The Docker socket is a unix socket on a platform without them (Windows).
     #[error(
-        "cannot watch the container engine at {url}: {reason} (hint: give unix:///path/to/podman.sock)"
+        "cannot listen on the Docker socket {path}: unix sockets are not supported on this platform (hint: give a TCP address instead, e.g. --docker-socket tcp://127.0.0.1:2375, or port 0 for any free port)"
     )]
+    DockerSocketUnsupported {
+        /// The socket path.
+        path: PathBuf,
+    },
+    /// The Docker stand-in's TCP address could not be bound.
+    #[error(
+        "cannot listen for the Docker Engine API stand-in on {addr}: {source} (hint: choose another --docker-socket address, e.g. tcp://127.0.0.1:0 for any free port)"
+    )]
+    DockerBind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Where the Docker stand-in should listen cannot be understood.
+    #[error(
+        "Docker stand-in address `{value}` is not valid: {reason} (hint: give a unix socket path (a plain path or unix:///path) or a TCP address such as tcp://127.0.0.1:2375; port 0 picks any free port)"
+    )]
+    DockerListen {
+        /// The value as given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The watched engine URL is not usable.
+    #[error("cannot watch the container engine at {url}: {reason} (hint: {hint})", hint = WATCH_HINT)]
     WatchEngine {
         /// The URL as given.
         url: String,

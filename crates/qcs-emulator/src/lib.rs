@@ -51,7 +51,8 @@ pub mod watch;
 
 pub use auth::{Client, User};
 pub use config::{
-    DockerImage, DockerSeed, EmulatorConfig, ImageSeed, Scenario, SensorState, SensorTiming,
+    DockerImage, DockerListen, DockerSeed, EmulatorConfig, ImageSeed, Scenario, SensorState,
+    SensorTiming,
 };
 pub use control::{LifecycleRequest, SeedRequest};
 pub use error::EmulatorError;
@@ -78,7 +79,8 @@ pub struct RunningEmulator {
     addr: SocketAddr,
     tls: bool,
     ca_path: Option<PathBuf>,
-    docker_socket: Option<PathBuf>,
+    /// Where the Docker stand-in listens (a TCP port 0 replaced by the bound port).
+    docker: Option<DockerListen>,
     watch_engine: Option<String>,
     users: Vec<User>,
     clients: Vec<Client>,
@@ -111,9 +113,25 @@ impl RunningEmulator {
         self.ca_path.as_deref()
     }
 
-    /// The Docker stand-in's socket, when it runs (use as `unix://<path>`).
+    /// The Docker stand-in's unix socket, when it runs on one (use as `unix://<path>`); `None`
+    /// when it listens on TCP (see [`docker_listen`](Self::docker_listen)).
     pub fn docker_socket(&self) -> Option<&Path> {
-        self.docker_socket.as_deref()
+        match &self.docker {
+            Some(DockerListen::Unix(path)) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Where the Docker stand-in listens, when it runs: its unix socket, or its bound TCP
+    /// address (the real port when port 0 was asked for).
+    pub fn docker_listen(&self) -> Option<&DockerListen> {
+        self.docker.as_ref()
+    }
+
+    /// The Docker stand-in's URL for a Docker client (`DOCKER_HOST`, `qcs scan --engine`):
+    /// `unix:///path/docker.sock` or `tcp://127.0.0.1:<port>`; `None` when it does not run.
+    pub fn docker_host(&self) -> Option<String> {
+        self.docker.as_ref().map(DockerListen::url)
     }
 
     /// Users accepted by `POST /auth` at start.
@@ -158,8 +176,8 @@ impl RunningEmulator {
         if let Some(ca) = &self.ca_path {
             let _ = writeln!(s, "  CA certificate: {}", ca.display());
         }
-        if let Some(d) = &self.docker_socket {
-            let _ = writeln!(s, "  Docker API:     unix://{}", d.display());
+        if let Some(d) = &self.docker {
+            let _ = writeln!(s, "  Docker API:     {}", d.url());
         }
         if let Some(w) = &self.watch_engine {
             let _ = writeln!(s, "  watching:       {w} for qualys_scan_target:<sha> tags");
@@ -171,7 +189,7 @@ impl RunningEmulator {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown_tx.send(true);
         while self.tasks.join_next().await.is_some() {}
-        if let Some(p) = &self.docker_socket {
+        if let Some(DockerListen::Unix(p)) = &self.docker {
             let _ = std::fs::remove_file(p);
         }
     }
@@ -391,6 +409,19 @@ fn seed_images(shared: &Shared, config: &EmulatorConfig) -> Result<(), EmulatorE
     Ok(())
 }
 
+/// Binds the Docker stand-in's unix socket, replacing a stale socket file.
+#[cfg(unix)]
+fn bind_docker_unix(path: &Path) -> Result<tokio::net::UnixListener, EmulatorError> {
+    if path.exists() {
+        // A stale socket from an earlier run; a live one would still refuse the bind below.
+        let _ = std::fs::remove_file(path);
+    }
+    tokio::net::UnixListener::bind(path).map_err(|source| EmulatorError::DockerSocket {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Starts the emulator: binds the listeners, seeds images and faults, and returns at once.
 /// Needs a Tokio runtime.
 #[allow(clippy::single_match_else, reason = "two cases of equal weight")]
@@ -484,21 +515,37 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         shutdown_rx.clone(),
     ));
 
-    if let Some(path) = &config.docker_socket {
-        if path.exists() {
-            // A stale socket from an earlier run; a live one would still refuse the bind below.
-            let _ = std::fs::remove_file(path);
-        }
-        let ul =
-            tokio::net::UnixListener::bind(path).map_err(|source| EmulatorError::DockerSocket {
-                path: path.clone(),
-                source,
-            })?;
+    let mut docker_bound = None;
+    if let Some(listen) = &config.docker_socket {
         let dapp = docker::router(shared.clone()).layer(axum::middleware::from_fn_with_state(
             (shared.clone(), true),
             api::fault_layer,
         ));
-        tasks.spawn(server::serve_unix(ul, dapp, shutdown_rx.clone()));
+        docker_bound = Some(match listen {
+            #[cfg(unix)]
+            DockerListen::Unix(path) => {
+                let ul = bind_docker_unix(path)?;
+                tasks.spawn(server::serve_unix(ul, dapp, shutdown_rx.clone()));
+                listen.clone()
+            }
+            // No unix sockets here (Windows): the stand-in has to listen on TCP.
+            #[cfg(not(unix))]
+            DockerListen::Unix(path) => {
+                return Err(EmulatorError::DockerSocketUnsupported { path: path.clone() });
+            }
+            DockerListen::Tcp(addr) => {
+                let bind_err = |source| EmulatorError::DockerBind {
+                    addr: *addr,
+                    source,
+                };
+                let tl = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(bind_err)?;
+                let bound = tl.local_addr().map_err(bind_err)?;
+                tasks.spawn(server::serve_tcp(tl, dapp, None, shutdown_rx.clone()));
+                DockerListen::Tcp(bound)
+            }
+        });
     }
 
     let mut watch_trigger = None;
@@ -513,7 +560,7 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         addr,
         tls: tls.is_some(),
         ca_path: tls.map(|m| m.ca_path),
-        docker_socket: config.docker_socket.clone(),
+        docker: docker_bound,
         watch_engine: config.watch_engine.clone(),
         users: config.users.clone(),
         clients: config.clients.clone(),

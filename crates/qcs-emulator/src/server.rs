@@ -1,4 +1,5 @@
-//! Accept loops for the TCP (optionally TLS) and unix-socket listeners.
+//! Accept loops for the TCP (optionally TLS) and unix-socket listeners (the latter on unix
+//! only; elsewhere the Docker stand-in is served over TCP by [`serve_tcp`]).
 //!
 //! Each connection is served by hyper's HTTP/1 server with a per-connection kill switch
 //! ([`ConnKill`]) in the request extensions, which the `drop` fault uses to close the
@@ -9,7 +10,9 @@ use axum::Router;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
@@ -68,6 +71,7 @@ pub(crate) async fn serve_tcp(
 }
 
 /// Serves `app` on a unix socket until `shutdown` turns true.
+#[cfg(unix)]
 pub(crate) async fn serve_unix(
     listener: UnixListener,
     app: Router,

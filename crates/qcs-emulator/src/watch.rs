@@ -24,7 +24,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// Where the engine listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineAddr {
-    /// `unix:///path/to/socket`
+    /// `unix:///path/to/socket` (unix only: elsewhere every request fails with a hint to use
+    /// `tcp://`)
     Unix(PathBuf),
     /// `tcp://host:port` (plain HTTP)
     Tcp(String),
@@ -76,11 +77,19 @@ impl EngineClient {
             .body(http_body_util::Empty::<Bytes>::new())
             .map_err(|e| e.to_string())?;
         let resp = match &self.addr {
+            #[cfg(unix)]
             EngineAddr::Unix(p) => {
                 let s = tokio::net::UnixStream::connect(p)
                     .await
                     .map_err(|e| format!("cannot connect to {}: {e}", p.display()))?;
                 send(s, req).await?
+            }
+            #[cfg(not(unix))]
+            EngineAddr::Unix(p) => {
+                return Err(format!(
+                    "cannot connect to {}: unix sockets are not supported on this platform",
+                    p.display()
+                ));
             }
             EngineAddr::Tcp(h) => {
                 let s = tokio::net::TcpStream::connect(h.as_str())

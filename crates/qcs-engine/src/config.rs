@@ -7,8 +7,13 @@ use std::time::Duration;
 
 use crate::error::EngineError;
 
-/// The engine URL used when nothing else is configured.
+/// The engine URL used when nothing else is configured: Docker's socket.
+#[cfg(not(windows))]
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+/// The engine URL used when nothing else is configured: Docker's named pipe (Docker Desktop,
+/// `dockerd` on Windows).
+#[cfg(windows)]
+pub const DEFAULT_HOST: &str = "npipe:////./pipe/docker_engine";
 /// The containerd namespace used when none is configured (the one Kubernetes uses).
 pub const DEFAULT_NAMESPACE: &str = "k8s.io";
 /// Docker's engine URL variable.
@@ -21,7 +26,8 @@ pub const ENV_DOCKER_TLS_VERIFY: &str = "DOCKER_TLS_VERIFY";
 /// How to reach the container engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
-    /// The engine URL: `unix://…`, `tcp://host:port`, `containerd://…` or `nerdctl://…`.
+    /// The engine URL: `unix://…`, `npipe://…` (Windows), `tcp://host:port`, `containerd://…` or
+    /// `nerdctl://…`.
     pub host: String,
     /// For `tcp://`: the directory holding `ca.pem`, `cert.pem` and `key.pem`; TLS is used when set.
     pub cert_dir: Option<PathBuf>,
@@ -102,8 +108,13 @@ impl EngineConfig {
 /// A parsed engine URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// Docker Engine API on a unix socket (Docker, Podman).
+    /// Docker Engine API on a unix socket (Docker, Podman). Unix only: elsewhere connecting fails
+    /// with [`EngineError::Unsupported`].
     Unix(PathBuf),
+    /// Docker Engine API on a Windows named pipe, e.g. `//./pipe/docker_engine` (from
+    /// `npipe:////./pipe/docker_engine`). Windows only: elsewhere connecting fails with
+    /// [`EngineError::Unsupported`].
+    NamedPipe(String),
     /// Docker Engine API over TCP, plain or TLS.
     Tcp {
         /// `host:port`.
@@ -164,6 +175,16 @@ impl Endpoint {
         if let Some(rest) = url_trimmed.strip_prefix("unix://") {
             return path_of(rest).map(Self::Unix);
         }
+        if let Some(rest) = url_trimmed.strip_prefix("npipe://") {
+            // Docker's form: npipe:////./pipe/<name> (or //<server>/pipe/<name>).
+            return if rest.starts_with("//") && rest.len() > 2 {
+                Ok(Self::NamedPipe(rest.to_owned()))
+            } else {
+                Err(invalid(
+                    "a named pipe URL has four slashes: npipe:////./pipe/docker_engine",
+                ))
+            };
+        }
         if let Some(rest) = url_trimmed.strip_prefix("containerd://") {
             return path_of(rest).map(Self::Containerd);
         }
@@ -223,14 +244,14 @@ impl Endpoint {
             }
         }
         Err(invalid(
-            "expected unix://, tcp://, containerd:// or nerdctl:// followed by a path or host:port",
+            "expected unix://, npipe://, tcp://, containerd:// or nerdctl:// followed by a path or host:port",
         ))
     }
 
     /// The kind of engine API, for messages: `docker`, `docker+tls`, `containerd`, `nerdctl`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Unix(_) | Self::Tcp { tls: None, .. } => "docker",
+            Self::Unix(_) | Self::NamedPipe(_) | Self::Tcp { tls: None, .. } => "docker",
             Self::Tcp { tls: Some(_), .. } => "docker+tls",
             Self::Containerd(_) => "containerd",
             Self::Nerdctl(_) => "nerdctl",
@@ -261,10 +282,11 @@ mod tests {
         assert_eq!(c.host, DEFAULT_HOST);
         assert_eq!(c.cert_dir, None);
         assert_eq!(c.namespace, "k8s.io");
-        assert_eq!(
-            c.endpoint().unwrap(),
-            Endpoint::Unix("/var/run/docker.sock".into())
-        );
+        #[cfg(not(windows))]
+        let default = Endpoint::Unix("/var/run/docker.sock".into());
+        #[cfg(windows)]
+        let default = Endpoint::NamedPipe("//./pipe/docker_engine".into());
+        assert_eq!(c.endpoint().unwrap(), default);
     }
 
     #[test]
@@ -315,6 +337,10 @@ mod tests {
             Endpoint::Unix("/run/podman/podman.sock".into())
         );
         assert_eq!(
+            p("npipe:////./pipe/docker_engine").unwrap(),
+            Endpoint::NamedPipe("//./pipe/docker_engine".into())
+        );
+        assert_eq!(
             p("tcp://127.0.0.1:2375").unwrap(),
             Endpoint::Tcp {
                 addr: "127.0.0.1:2375".into(),
@@ -343,6 +369,8 @@ mod tests {
             "ssh://host",
             "https://host:2376",
             "tcp://host:2376/path",
+            "npipe://./pipe/docker_engine",
+            "npipe://",
         ] {
             let e = Endpoint::parse(bad, None).unwrap_err();
             assert!(matches!(e, EngineError::InvalidUrl { .. }), "{bad}: {e}");

@@ -1,5 +1,6 @@
-//! The Docker Engine API (Docker and Podman's compatible service) through `bollard`: unix socket,
-//! plain TCP, and TCP+TLS with a client certificate from a cert directory.
+//! The Docker Engine API (Docker and Podman's compatible service) through `bollard`: unix socket
+//! (unix), named pipe (Windows), plain TCP, and TCP+TLS with a client certificate from a cert
+//! directory.
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -30,13 +31,16 @@ pub struct DockerEngine {
 }
 
 impl DockerEngine {
-    /// Connects to the engine at `endpoint` (a [`Endpoint::Unix`] or [`Endpoint::Tcp`]) and checks
-    /// that it answers (negotiating the API version, so older engines and Podman work).
+    /// Connects to the engine at `endpoint` (a [`Endpoint::Unix`], [`Endpoint::NamedPipe`] or
+    /// [`Endpoint::Tcp`]) and checks that it answers (negotiating the API version, so older
+    /// engines and Podman work). A unix socket off unix, or a named pipe off Windows, is
+    /// [`EngineError::Unsupported`].
     pub async fn connect(config: &EngineConfig, endpoint: &Endpoint) -> Result<Self, EngineError> {
         let url = config.host.trim().to_owned();
         let timeout = config.timeout.as_secs().max(1);
         let version = bollard::API_DEFAULT_VERSION;
         let (docker, tls, path) = match endpoint {
+            #[cfg(unix)]
             Endpoint::Unix(path) => {
                 let shown = path.display().to_string();
                 if !path.exists() {
@@ -45,6 +49,26 @@ impl DockerEngine {
                 let d = Docker::connect_with_unix(&shown, timeout, version)
                     .map_err(|e| classify(&url, false, Some(&shown), "connecting", &e))?;
                 (d, false, Some(shown))
+            }
+            #[cfg(not(unix))]
+            Endpoint::Unix(_) => {
+                return Err(EngineError::Unsupported {
+                    url,
+                    reason: "unix sockets are not supported on this platform".to_owned(),
+                });
+            }
+            #[cfg(windows)]
+            Endpoint::NamedPipe(pipe) => {
+                let d = Docker::connect_with_named_pipe(pipe, timeout, version)
+                    .map_err(|e| classify(&url, false, Some(pipe), "connecting", &e))?;
+                (d, false, Some(pipe.clone()))
+            }
+            #[cfg(not(windows))]
+            Endpoint::NamedPipe(_) => {
+                return Err(EngineError::Unsupported {
+                    url,
+                    reason: "named pipes exist only on Windows".to_owned(),
+                });
             }
             Endpoint::Tcp { addr, tls: None } => {
                 let d = Docker::connect_with_http(&format!("tcp://{addr}"), timeout, version)

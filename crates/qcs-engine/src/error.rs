@@ -3,12 +3,50 @@
 
 use qcs_core::exit::ExitCode;
 
+// Hints that name the platform's own ways to reach an engine: unix sockets and systemd on unix,
+// Docker's named pipe on Windows.
+
+/// Hint of [`EngineError::InvalidUrl`].
+#[cfg(not(windows))]
+const HINT_INVALID_URL: &str = "use unix:///path/to/docker.sock, tcp://host:port (TLS with --cert-dir or DOCKER_CERT_PATH), containerd:///run/containerd/containerd.sock or nerdctl:///path/to/nerdctl";
+/// Hint of [`EngineError::InvalidUrl`].
+#[cfg(windows)]
+const HINT_INVALID_URL: &str = "use npipe:////./pipe/docker_engine (Docker's named pipe), tcp://host:port (TLS with --cert-dir or DOCKER_CERT_PATH), containerd:////./pipe/containerd-containerd or nerdctl:///path/to/nerdctl";
+
+/// Hint of [`EngineError::Unsupported`].
+#[cfg(not(windows))]
+const HINT_UNSUPPORTED: &str = "named pipes (npipe://) exist only on Windows: use unix:///var/run/docker.sock or tcp://host:port (TLS with --cert-dir or DOCKER_CERT_PATH)";
+/// Hint of [`EngineError::Unsupported`].
+#[cfg(windows)]
+const HINT_UNSUPPORTED: &str = "on Windows, reach Docker through its named pipe, npipe:////./pipe/docker_engine (the default), or over tcp://host:port (TLS with --cert-dir or DOCKER_CERT_PATH)";
+
+/// Hint of [`EngineError::SocketMissing`].
+#[cfg(not(windows))]
+const HINT_SOCKET_MISSING: &str = "is the engine installed and started on this host? Set --engine or DOCKER_HOST to its socket (Podman: `podman system service`, socket usually /run/podman/podman.sock)";
+/// Hint of [`EngineError::SocketMissing`].
+#[cfg(windows)]
+const HINT_SOCKET_MISSING: &str = "is the engine installed and started on this host? Set --engine or DOCKER_HOST to its named pipe (Docker Desktop: npipe:////./pipe/docker_engine; Podman machine: npipe:////./pipe/podman-machine-default) or to tcp://host:port";
+
+/// Hint of [`EngineError::PermissionDenied`].
+#[cfg(not(windows))]
+const HINT_PERMISSION_DENIED: &str = "run as a user allowed to use the socket (e.g. a member of the `docker` group) or point --engine at a socket this user can open";
+/// Hint of [`EngineError::PermissionDenied`].
+#[cfg(windows)]
+const HINT_PERMISSION_DENIED: &str = "run as a user allowed to use Docker's pipe (an administrator, or a member of the `docker-users` group) or point --engine at an engine this user can open";
+
+/// Hint of [`EngineError::Unreachable`].
+#[cfg(not(windows))]
+const HINT_UNREACHABLE: &str = "start the engine (systemctl start docker / podman.socket / containerd) or correct --engine / DOCKER_HOST";
+/// Hint of [`EngineError::Unreachable`].
+#[cfg(windows)]
+const HINT_UNREACHABLE: &str = "start the engine (Docker Desktop, the docker service, podman machine start) or correct --engine / DOCKER_HOST";
+
 /// A failure of the container engine or of the sensor check.
 ///
 /// `Display` gives one line saying what failed, with which engine URL and image; [`hint`](Self::hint)
 /// says what to do about it. Every variant maps to exit code 3 ([`ExitCode::Engine`]) except
-/// [`InvalidUrl`](Self::InvalidUrl) and [`InvalidImage`](Self::InvalidImage), which are
-/// configuration errors (exit code 2).
+/// [`InvalidUrl`](Self::InvalidUrl), [`Unsupported`](Self::Unsupported) and
+/// [`InvalidImage`](Self::InvalidImage), which are configuration errors (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
@@ -18,6 +56,15 @@ pub enum EngineError {
         /// The URL as given.
         url: String,
         /// What is wrong with it.
+        reason: String,
+    },
+    /// The engine URL is valid but names a transport this platform lacks: a unix socket on
+    /// Windows, a named pipe elsewhere.
+    #[error("container engine URL `{url}` cannot be used on this platform: {reason}")]
+    Unsupported {
+        /// The URL as given.
+        url: String,
+        /// What this platform lacks.
         reason: String,
     },
     /// An image input that is no image reference at all (empty, spaces, …).
@@ -124,21 +171,14 @@ impl EngineError {
     /// What the user should do about this error.
     pub fn hint(&self) -> &'static str {
         match self {
-            Self::InvalidUrl { .. } => {
-                "use unix:///path/to/docker.sock, tcp://host:port (TLS with --cert-dir or DOCKER_CERT_PATH), containerd:///run/containerd/containerd.sock or nerdctl:///path/to/nerdctl"
-            }
+            Self::InvalidUrl { .. } => HINT_INVALID_URL,
+            Self::Unsupported { .. } => HINT_UNSUPPORTED,
             Self::InvalidImage { .. } => {
                 "give a 12- or 64-hex image id, name:tag, registry/name:tag or name@sha256:<digest>"
             }
-            Self::SocketMissing { .. } => {
-                "is the engine installed and started on this host? Set --engine or DOCKER_HOST to its socket (Podman: `podman system service`, socket usually /run/podman/podman.sock)"
-            }
-            Self::PermissionDenied { .. } => {
-                "run as a user allowed to use the socket (e.g. a member of the `docker` group) or point --engine at a socket this user can open"
-            }
-            Self::Unreachable { .. } => {
-                "start the engine (systemctl start docker / podman.socket / containerd) or correct --engine / DOCKER_HOST"
-            }
+            Self::SocketMissing { .. } => HINT_SOCKET_MISSING,
+            Self::PermissionDenied { .. } => HINT_PERMISSION_DENIED,
+            Self::Unreachable { .. } => HINT_UNREACHABLE,
             Self::Tls { .. } => {
                 "check the cert directory holds ca.pem (the CA that signed the engine's certificate), cert.pem and key.pem (a client certificate the engine trusts), and that the URL's host name matches the engine's certificate"
             }
@@ -164,7 +204,9 @@ impl EngineError {
     /// The process exit code for this error (`product.md` §4).
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::InvalidUrl { .. } | Self::InvalidImage { .. } => ExitCode::Config,
+            Self::InvalidUrl { .. } | Self::Unsupported { .. } | Self::InvalidImage { .. } => {
+                ExitCode::Config
+            }
             _ => ExitCode::Engine,
         }
     }

@@ -1,7 +1,8 @@
 //! `qcs-engine`: the connector's hands on the build host. Container engines behind one trait,
-//! [`Engine`]: the Docker Engine API (Docker, Podman; unix socket, TCP, TCP+TLS), containerd's own
-//! API, and `nerdctl` as a fallback. Each resolves image inputs to image ids, tags images
-//! `qualys_scan_target:<id>` for the Qualys CI/CD sensor, and checks that sensor.
+//! [`Engine`]: the Docker Engine API (Docker, Podman; unix socket, Windows named pipe, TCP,
+//! TCP+TLS), containerd's own API, and `nerdctl` as a fallback. Each resolves image inputs to
+//! image ids, tags images `qualys_scan_target:<id>` for the Qualys CI/CD sensor, and checks that
+//! sensor.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), qcs_engine::EngineError> {
@@ -51,7 +52,7 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
 pub async fn connect(config: &EngineConfig) -> Result<Box<dyn Engine>, EngineError> {
     let endpoint = config.endpoint()?;
     Ok(match &endpoint {
-        Endpoint::Unix(_) | Endpoint::Tcp { .. } => {
+        Endpoint::Unix(_) | Endpoint::NamedPipe(_) | Endpoint::Tcp { .. } => {
             Box::new(docker::DockerEngine::connect(config, &endpoint).await?)
         }
         Endpoint::Containerd(path) => {
@@ -59,4 +60,34 @@ pub async fn connect(config: &EngineConfig) -> Result<Box<dyn Engine>, EngineErr
         }
         Endpoint::Nerdctl(path) => Box::new(nerdctl::NerdctlEngine::connect(config, path).await?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transport this platform lacks is a configuration error that says so, with a hint
+    /// naming what works here, before any I/O.
+    #[tokio::test]
+    async fn a_transport_this_platform_lacks_is_a_clear_configuration_error() {
+        #[cfg(windows)]
+        let (url, lacks, works) = ("unix:///var/run/docker.sock", "unix sockets", "npipe://");
+        #[cfg(not(windows))]
+        let (url, lacks, works) = (
+            "npipe:////./pipe/docker_engine",
+            "named pipes",
+            "unix:///var/run/docker.sock",
+        );
+        let e = connect(&EngineConfig::new(url))
+            .await
+            .expect_err("not on this platform");
+        assert!(matches!(e, EngineError::Unsupported { .. }), "{e:?}");
+        let shown = e.report();
+        assert!(
+            shown.contains(&format!("`{url}`")) && shown.contains(lacks),
+            "{shown}"
+        );
+        assert!(shown.contains(works), "{shown}");
+        assert_eq!(e.exit_code().code(), 2);
+    }
 }

@@ -1,6 +1,8 @@
 //! containerd through its API against a real containerd (own socket, root and state in a temp
 //! dir): images come from `podman save` + `ctr images import`; sensor containers are a record made
 //! through the API and tasks started with `ctr run`.
+// Drives a real containerd and Podman: unix only (the engine code itself builds everywhere).
+#![cfg(unix)]
 // Helpers outside #[test] functions: a failed setup step should fail the test with its panic.
 #![allow(clippy::unwrap_used)]
 

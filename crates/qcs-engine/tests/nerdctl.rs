@@ -1,6 +1,8 @@
 //! The nerdctl fallback. nerdctl is not packaged in Debian 12, so these tests run a stand-in
 //! `nerdctl` script that translates nerdctl's commands to a real Podman (with its own storage):
 //! the engine's answers are real, only the CLI in between is played.
+// Drives Podman and a shell script: unix only (the engine code itself builds everywhere).
+#![cfg(unix)]
 // Helpers outside #[test] functions: a failed setup step should fail the test with its panic.
 #![allow(clippy::unwrap_used)]
 

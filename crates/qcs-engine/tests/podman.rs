@@ -1,6 +1,8 @@
 //! The Docker Engine API implementation against a real Podman service on a unix socket:
 //! resolving every input form, tagging, the sensor check and its failures, and the connection
 //! errors (socket missing, engine down, permission denied).
+// Drives a Podman service on a unix socket: unix only (the engine code itself builds everywhere).
+#![cfg(unix)]
 
 mod common;
 

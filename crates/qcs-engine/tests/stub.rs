@@ -1,5 +1,7 @@
 //! Engine answers no real engine gives on demand: a tag refused with an error, and a tag
 //! "accepted" that did not land. A minimal Docker Engine API stand-in on a unix socket plays them.
+// Drives a unix-socket stand-in: unix only (the engine code itself builds everywhere).
+#![cfg(unix)]
 // Helpers outside #[test] functions: a failed setup step should fail the test with its panic.
 #![allow(clippy::unwrap_used)]
 

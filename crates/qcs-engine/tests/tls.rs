@@ -1,5 +1,7 @@
 //! TCP+TLS with client certificates: a real Podman service on loopback TCP behind Debian's
 //! stunnel, which requires and verifies a client certificate. Certificates are made here (rcgen).
+// Drives Podman and stunnel: unix only (the engine code itself builds everywhere).
+#![cfg(unix)]
 // Helpers outside #[test] functions: a failed setup step should fail the test with its panic.
 #![allow(clippy::unwrap_used)]
 

@@ -154,7 +154,8 @@ pub(crate) struct RunArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Container engine")]
 pub(crate) struct EngineArgs {
-    /// Engine URL: unix:///var/run/docker.sock (default), tcp://host:2376,
+    /// Engine URL: unix:///var/run/docker.sock (default; on Windows
+    /// npipe:////./pipe/docker_engine), tcp://host:2376,
     /// containerd:///run/containerd/containerd.sock, nerdctl:///usr/local/bin/nerdctl
     /// [env: DOCKER_HOST].
     #[arg(long, value_name = "URL")]
@@ -231,9 +232,11 @@ pub(crate) struct EmulatorArgs {
     /// Directory of image-details JSON files to serve as already processed.
     #[arg(long, value_name = "DIR")]
     pub(crate) images: Option<PathBuf>,
-    /// Also serve a Docker Engine API stand-in with a simulated CI/CD sensor on this socket.
+    /// Also serve a Docker Engine API stand-in with a simulated CI/CD sensor on this unix socket
+    /// path, or on a TCP address given as tcp://IP:PORT (port 0: any free port; the only choice
+    /// on Windows, which has no unix sockets here).
     #[arg(long, value_name = "PATH")]
-    pub(crate) docker_socket: Option<PathBuf>,
+    pub(crate) docker_socket: Option<qcs_emulator::DockerListen>,
     /// Watch a real Docker-compatible engine (e.g. unix:///run/podman/podman.sock) for images
     /// tagged qualys_scan_target:<sha>, as the CI/CD sensor does.
     #[arg(long, value_name = "URL")]

@@ -8,6 +8,8 @@
 //! The image is built once per run of this test binary; the last test to finish removes it with
 //! its storage. A run that leaves them behind (a filtered one) has them removed by the next run.
 
+// The image is a Linux image built with Podman: nothing to run elsewhere.
+#![cfg(unix)]
 // Helpers outside #[test] fns unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 

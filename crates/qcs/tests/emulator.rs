@@ -150,3 +150,60 @@ fn with_tls_it_prints_the_ca_certificate_clients_must_trust() {
     );
     assert_eq!(child.wait().expect("exits").code(), Some(0));
 }
+
+#[test]
+fn the_docker_stand_in_can_listen_on_tcp() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .args(["--docker-socket", "tcp://127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qcs emulator starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut banner = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("utf-8 line");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    let docker = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Docker API:"))
+        .map_or_else(
+            || panic!("no Docker API in:\n{banner}"),
+            |u| u.trim().to_owned(),
+        );
+    let addr = docker.strip_prefix("tcp://127.0.0.1:").map_or_else(
+        || panic!("not a TCP address with its bound port: {docker}"),
+        |port| format!("127.0.0.1:{port}"),
+    );
+    assert!(!addr.ends_with(":0"), "{addr}");
+    let (status, body) = http(
+        &addr,
+        &format!("GET /_ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(status.contains(" 200"), "{status}");
+    assert_eq!(body, "OK");
+    child.kill().expect("stopped");
+    let _ = child.wait();
+}
+
+#[test]
+fn a_docker_socket_that_is_no_address_is_refused_with_a_hint() {
+    let out = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--docker-socket", "tcp://localhost:2375"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("qcs runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tcp://localhost:2375") && err.contains("hint:"),
+        "{err}"
+    );
+}

@@ -146,6 +146,51 @@ async fn a_clean_image_passes_and_its_raw_report_is_saved() {
     assert!(err.contains("PASSED"), "the verdict table: {err}");
 }
 
+/// The Docker stand-in on TCP loopback, the engine `qcs demo` uses where there are no unix
+/// sockets (Windows): `--engine tcp://127.0.0.1:<port>` scans through it as through the socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stand_in_on_tcp_is_an_engine_like_the_socket() {
+    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let emu = qcs_emulator::start(qcs_emulator::EmulatorConfig {
+        sensor: qcs_emulator::SensorTiming {
+            scan_delay_secs: 1,
+            processing_delay_secs: 0,
+            ..qcs_emulator::SensorTiming::default()
+        },
+        ..qcs_emulator::EmulatorConfig::demo(qcs_emulator::DockerListen::Tcp(any_port))
+    })
+    .await
+    .unwrap();
+    let host = emu.docker_host().unwrap();
+    assert!(host.starts_with("tcp://127.0.0.1:"), "{host}");
+    let out = tempfile::tempdir().unwrap();
+    let mut c = Command::cargo_bin("qcs").unwrap();
+    c.env_clear()
+        .env("NO_COLOR", "1")
+        .env("QUALYS_USERNAME", "qcs-demo")
+        .env("QUALYS_PASSWORD", "qcs-demo")
+        .current_dir(out.path())
+        .args(["scan", "--gateway-url", &emu.base_url(), "--engine", &host])
+        .args(["--interval", "200ms", "--output-dir"])
+        .arg(out.path())
+        .args(["qcs-demo/app:1.0", "--fail-cves", "CVE-2021-44228"]);
+    let (code, _, err) = run(c).await;
+    assert_eq!(code, Some(1), "Log4Shell is in the demo image: {err}");
+    let s = common::summary_json(out.path());
+    let i = image(&s, "qcs-demo/app:1.0");
+    assert_eq!(i["outcome"], "failed", "{s}");
+    assert_eq!(i["error"], Value::Null, "{s}");
+    assert!(err.contains("runs in CI/CD mode"), "{err}");
+    let tags = emu
+        .control()
+        .requests()
+        .counts
+        .get("docker/images/tag")
+        .copied();
+    assert_eq!(tags, Some(1));
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_violation_exits_1_and_report_only_exits_0() {
     let w = World::new().await;

@@ -40,7 +40,7 @@ async fn docker(sock: &Path, method: &str, path: &str) -> (u16, Value) {
 async fn with_docker(seed: DockerSeed) -> (RunningEmulator, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let emu = start(EmulatorConfig {
-        docker_socket: Some(dir.path().join("docker.sock")),
+        docker_socket: Some(dir.path().join("docker.sock").into()),
         docker: seed,
         sensor: SensorTiming {
             scan_delay_secs: 5,

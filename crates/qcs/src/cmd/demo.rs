@@ -1,9 +1,10 @@
 //! `qcs demo`: the whole `qcs scan` flow with no Qualys account and no container engine. It
 //! starts the built-in emulator (the Qualys CS API, and a Docker Engine API stand-in with a
-//! simulated CI/CD sensor, on a socket in a temporary directory), scans two of the stand-in's
+//! simulated CI/CD sensor, on a unix socket in a temporary directory, or on a free TCP port on
+//! 127.0.0.1 where there are no unix sockets, as on Windows), scans two of the stand-in's
 //! images with a bundled policy (one passes, one violates it), writes `summary.json` and
-//! `report.html`, and explains what happened and which page to open. It reads no `QUALYS_*`/`DOCKER_*` variable and no config file: everything is
-//! fixed here. Exit 0 when the demo ran as intended (whatever the verdicts), non-zero only
+//! `report.html`, and explains what happened and which page to open. It reads no
+//! `QUALYS_*`/`DOCKER_*` variable and no config file: everything is fixed here. Exit 0 when the demo ran as intended (whatever the verdicts), non-zero only
 //! when it broke.
 
 use std::fmt::Write as _;
@@ -15,7 +16,7 @@ use qcs_core::Policy;
 use qcs_core::exit::ExitCode;
 use qcs_core::policy::file;
 use qcs_core::summary::{Outcome, Summary};
-use qcs_emulator::{Base, DockerImage, EmulatorConfig, ReportSpec};
+use qcs_emulator::{Base, DockerImage, DockerListen, EmulatorConfig, ReportSpec};
 use qcs_qualys::secret::secret;
 use qcs_qualys::{Credentials, Gateway, QualysClient};
 
@@ -73,8 +74,7 @@ pub(crate) fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
                 "cannot create a temporary directory for its socket: {e}"
             ))
         })?;
-    let socket = tmp.path().join("docker.sock");
-    let mut config = EmulatorConfig::demo(socket.clone());
+    let mut config = EmulatorConfig::demo(DockerListen::local(tmp.path()));
     config.docker.images.push(DockerImage {
         tags: vec![CLEAN.to_owned()],
         report: Some(clean_report()),
@@ -87,9 +87,14 @@ pub(crate) fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
             .await
             .map_err(|e| CliError::Emulator(e.to_string()))?;
         let gateway = emulator.base_url();
+        let docker_host = emulator.docker_host().ok_or_else(|| {
+            CliError::Emulator(
+                "the emulator started without its Docker Engine API stand-in (this is a bug)"
+                    .into(),
+            )
+        })?;
         ui.step(&format!(
-            "demo: the Qualys CS API emulator at {gateway}, a Docker Engine API with a simulated CI/CD sensor at unix://{}",
-            socket.display()
+            "demo: the Qualys CS API emulator at {gateway}, a Docker Engine API with a simulated CI/CD sensor at {docker_host}"
         ));
         let plan = ScanPlan {
             inputs: vec![VULNERABLE.to_owned(), CLEAN.to_owned()],
@@ -100,7 +105,7 @@ pub(crate) fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
                     password: secret(DEMO_USER.to_owned()),
                 },
             ),
-            engine: EngineSettings::fixed(format!("unix://{}", socket.display())),
+            engine: EngineSettings::fixed(docker_host),
             wait: WaitSettings {
                 timeout: std::time::Duration::from_secs(60),
                 // Polled every second: the demo's sensor delays are seconds, not minutes.
@@ -221,16 +226,23 @@ fn explain(summary: &Summary, gateway: &str, dir: &Path, took: std::time::Durati
         s,
         "\nIn a pipeline, `qcs scan {VULNERABLE} {CLEAN} --policy {POLICY_FILE}` would exit with code {code} here\n({meaning})."
     );
-    let _ = writeln!(
-        s,
-        "\nOpen the report in your browser: file://{}",
-        page.display()
-    );
+    let _ = writeln!(s, "\nOpen the report in your browser: {}", file_url(&page));
     let _ = writeln!(
         s,
         "Next: QUALYS_USERNAME=… QUALYS_PASSWORD=… qcs test-connection --platform <yours>; see docs/scan.md."
     );
     s
+}
+
+/// The `file:` URL of an absolute path: `file:///home/me/report.html`, and on Windows
+/// `file:///C:/Users/me/report.html` (forward slashes, three of them before the drive).
+fn file_url(path: &Path) -> String {
+    let shown = path.display().to_string();
+    if cfg!(windows) {
+        format!("file:///{}", shown.replace('\\', "/"))
+    } else {
+        format!("file://{shown}")
+    }
 }
 
 #[cfg(test)]
@@ -240,5 +252,20 @@ mod tests {
         let p = super::policy().expect("valid");
         assert!(p.has_conditions());
         assert!(p.exclusions.iter().all(|e| e.expires.is_none()));
+    }
+
+    #[test]
+    fn the_report_page_is_pointed_at_with_a_file_url() {
+        #[cfg(not(windows))]
+        let (path, url) = (
+            "/tmp/reports/report.html",
+            "file:///tmp/reports/report.html",
+        );
+        #[cfg(windows)]
+        let (path, url) = (
+            r"C:\Users\ci\reports\report.html",
+            "file:///C:/Users/ci/reports/report.html",
+        );
+        assert_eq!(super::file_url(std::path::Path::new(path)), url);
     }
 }

@@ -1,5 +1,6 @@
 //! `qcs emulator`: run the Qualys CS API emulator (and, on request, its Docker Engine API
-//! stand-in with a simulated CI/CD sensor) until interrupted. See `docs/emulator.md`.
+//! stand-in with a simulated CI/CD sensor, on a unix socket or, with `tcp://IP:PORT`, on TCP)
+//! until interrupted. See `docs/emulator.md`.
 
 use std::io::Write as _;
 

@@ -1,7 +1,8 @@
 //! The `[engine]` settings: which container engine to use and whether to check the Qualys
 //! sensor on it. The URL comes from `--engine`, then `DOCKER_HOST`, then `[engine] host`, then
-//! `unix:///var/run/docker.sock`; the TLS directory from `--cert-dir`, then `DOCKER_CERT_PATH`
-//! (or `$HOME/.docker` with `DOCKER_TLS_VERIFY`), then `[engine] cert-dir`.
+//! `qcs_engine::DEFAULT_HOST` (`unix:///var/run/docker.sock`; Docker's named pipe on Windows);
+//! the TLS directory from `--cert-dir`, then `DOCKER_CERT_PATH` (or `$HOME/.docker` with
+//! `DOCKER_TLS_VERIFY`), then `[engine] cert-dir`.
 
 use qcs_engine::{DEFAULT_HOST, DEFAULT_NAMESPACE, EngineConfig};
 

@@ -52,7 +52,7 @@ impl ScanWorld {
         let dir = tempfile::tempdir().expect("a temp dir");
         let socket = dir.path().join("docker.sock");
         let emu = qcs_emulator::start(qcs_emulator::EmulatorConfig {
-            docker_socket: Some(socket.clone()),
+            docker_socket: Some(socket.clone().into()),
             docker: qcs_emulator::DockerSeed {
                 sensor: qcs_emulator::SensorState::Running,
                 images,
