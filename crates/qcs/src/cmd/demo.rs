@@ -4,8 +4,8 @@
 //! 127.0.0.1 where there are no unix sockets, as on Windows), scans two of the stand-in's
 //! images with a bundled policy (one passes, one violates it), writes `summary.json` and
 //! `report.html`, and explains what happened and which page to open. It reads no
-//! `QUALYS_*`/`DOCKER_*` variable and no config file: everything is fixed here. Exit 0 when the demo ran as intended (whatever the verdicts), non-zero only
-//! when it broke.
+//! `QUALYS_*`/`DOCKER_*` variable and no config file: everything is fixed here. Exit 0 when the
+//! demo ran as intended (whatever the verdicts), non-zero only when it broke.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
