@@ -24,3 +24,7 @@ scripts/release.sh --out target/dist
 export QCS_DIST="$PWD/target/dist"
 echo "==> cargo test"
 cargo test --workspace --locked --no-fail-fast
+# Every fuzz target over its committed seeds, which keep the inputs of past findings (the long
+# runs are recorded in BENCHMARKS.md, not run here).
+echo "==> scripts/fuzz.sh --smoke"
+scripts/fuzz.sh --smoke

@@ -362,9 +362,14 @@ fn kind(v: &DeValue<'_>) -> &'static str {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
+/// 1-based line and column (in characters) of a byte offset; an offset inside a character
+/// counts as that character's start, one past the end as the end (never a panic).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
@@ -477,5 +482,14 @@ reason = "not reachable"
         assert_eq!(line_col("ab\ncdé\nx", 8), (3, 1));
         assert_eq!(edit_distance("severty", "severity"), 1);
         assert_eq!(closest("zzz", FAIL_KEYS), None);
+    }
+
+    #[test]
+    fn an_offset_inside_a_character_is_that_characters_position() {
+        // Found by the policy_toml fuzz target: a byte offset in the middle of a 2-byte character.
+        let text = "a = 1\nb = \"\u{48b}\"\n";
+        let inside = text.find('\u{48b}').unwrap_or(0) + 1;
+        assert_eq!(line_col(text, inside), (2, 6));
+        assert_eq!(line_col(text, text.len() + 10), (3, 1));
     }
 }
