@@ -16,7 +16,7 @@ use jiff::tz::TimeZone;
 
 use crate::ids::Severity;
 use crate::policy::{CvssVersion, Exclusion, ExclusionTarget, Policy};
-use crate::report::{Detection, ImageReport, Vulnerabilities, Vulnerability};
+use crate::report::{Detection, ImageReport, ScanState, Vulnerabilities, Vulnerability};
 use crate::summary::{
     ConditionName, Conditions, Counts, CveCondition, CvssCondition, ErrorKind, ExclusionUse,
     ExclusionsReport, Finding, FindingDetails, FindingType, ImageDetails, ImageError, LEVEL_KEYS,
@@ -28,6 +28,17 @@ pub use crate::summary::{Evaluation, Outcome};
 /// Judges one image report against a policy at time `now` (which decides expired exclusions).
 pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evaluation {
     let sha = report.sha.as_str().to_owned();
+    if let ScanState::Failed(why) = report.scan_state() {
+        let mut e = Evaluation::error(
+            Some(sha),
+            ImageError {
+                kind: ErrorKind::ScanFailed,
+                message: format!("Qualys reports the scan of this image as failed ({why})"),
+            },
+        );
+        describe_image(&mut e, report);
+        return e;
+    }
     let vulns = match &report.vulnerabilities {
         Vulnerabilities::List(v) => v,
         Vulnerabilities::NotProcessed | Vulnerabilities::Counts => {
@@ -43,6 +54,18 @@ pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evalua
             return e;
         }
     };
+
+    if let Some(message) = out_of_range(vulns) {
+        let mut e = Evaluation::error(
+            Some(sha),
+            ImageError {
+                kind: ErrorKind::InvalidFinding,
+                message,
+            },
+        );
+        describe_image(&mut e, report);
+        return e;
+    }
 
     let exclusions = Exclusions::new(policy, report, now);
     let mut j = Judge::new(policy);
@@ -78,12 +101,59 @@ pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evalua
         tags: Vec::new(),
         operating_system: None,
         image: ImageDetails::default(),
+        warnings: Vec::new(),
     };
     describe_image(&mut e, report);
     e
 }
 
+/// Findings whose verdict-relevant fields are out of range: a severity that is not a whole
+/// number 1-5 (null, missing, 0, -1, 9, …), or a CVSS base score outside 0.0-10.0. No verdict
+/// may rest on such a report (it would not count the finding anywhere, and a gate would pass),
+/// so the image is an error; the message names the first few.
+fn out_of_range(vulns: &[Vulnerability]) -> Option<String> {
+    const SHOWN: usize = 5;
+    let mut bad = Vec::new();
+    let mut n = 0usize;
+    for v in vulns {
+        let mut problems = Vec::new();
+        match v.severity {
+            None => problems.push("no severity (null or missing)".to_owned()),
+            Some(s) if Severity::new(s).is_none() => {
+                problems.push(format!("severity {s} (not 1-5)"));
+            }
+            Some(_) => {}
+        }
+        for (name, score) in [("CVSS v2", v.cvss2()), ("CVSS v3", v.cvss3())] {
+            if let Some(s) = score.filter(|s| !(0.0..=10.0).contains(s)) {
+                problems.push(format!("{name} base score {s} (not 0.0-10.0)"));
+            }
+        }
+        if !problems.is_empty() {
+            n += 1;
+            if bad.len() < SHOWN {
+                bad.push(format!("QID {} has {}", v.qid.0, problems.join(", ")));
+            }
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let more = if n > SHOWN {
+        format!("; and {} more", n - SHOWN)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "the report has {n} finding{} with a field out of range, so no verdict can rest on it: \
+         {}{more}",
+        if n == 1 { "" } else { "s" },
+        bad.join("; ")
+    ))
+}
+
 fn describe_image(e: &mut Evaluation, report: &ImageReport) {
+    e.warnings.clone_from(&report.warnings);
     e.scanned_at = report
         .last_scanned
         .and_then(|ms| Timestamp::from_millisecond(ms).ok())

@@ -8,6 +8,8 @@
 //! | 3 | container engine or sensor error |
 //! | 4 | Qualys API error (authentication, CS module missing, HTTP or network failure after retries) |
 //! | 5 | no complete scan result: timed out, or the report is not processed yet |
+//! | 130 | `qcs scan` was interrupted (SIGINT); the reports hold every image judged so far |
+//! | 143 | `qcs scan` was terminated (SIGTERM); the same |
 //!
 //! A policy failure (1) wins over errors: it is definitive. Otherwise the first error code in the
 //! order 2, 3, 4, 5.
@@ -30,6 +32,10 @@ pub enum ExitCode {
     Api = 4,
     /// 5: no complete scan result.
     NoResult = 5,
+    /// 130 (128 + SIGINT): the scan was interrupted; never an image's code, only the process's.
+    Interrupted = 130,
+    /// 143 (128 + SIGTERM): the scan was terminated; never an image's code, only the process's.
+    Terminated = 143,
 }
 
 impl From<ExitCode> for u8 {

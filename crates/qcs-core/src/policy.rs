@@ -4,6 +4,15 @@
 //! file) are each turned into a [`RawPolicy`] whose every value remembers where it came from;
 //! [`RawPolicy::validate`] checks all of it at once and yields one validated [`Policy`] or every
 //! problem found, each with its location and a hint.
+//!
+//! Combining forms ([`RawPolicy::merge`]) follows one rule: **the later form wins per
+//! condition**, in the order policy file (or the config's `[policy]`), criteria JSON, flags.
+//! A condition is one severity level's limit, the CVSS threshold, `potential`, `fixable-only`,
+//! or one entry of a list (QIDs, CVEs, software filters, exclusions). So a later severity limit
+//! replaces the earlier one of that level only, a later CVSS threshold or scope switch replaces
+//! the earlier one, a later form may switch a level or the CVSS threshold off, and list entries
+//! add up (an entry has nothing to replace). Every replacement is recorded in
+//! [`Policy::overrides`], so that it can be shown.
 
 pub mod criteria;
 pub mod file;
@@ -256,6 +265,10 @@ pub struct Policy {
     pub fixable_only: bool,
     /// Exclusions by QID and by CVE.
     pub exclusions: Vec<Exclusion>,
+    /// What a later form replaced or switched off in an earlier one (flags over the policy
+    /// file, say), one line each, e.g. "--fail-cvss 3:7.0 replaces the CVSS threshold 3:9.0
+    /// of qcs-policy.toml:4:8".
+    pub overrides: Vec<String>,
 }
 
 impl Policy {
@@ -304,32 +317,113 @@ pub struct RawPolicy {
     pub cves: Vec<Spanned<String>>,
     /// Software filters as written.
     pub software: Vec<Spanned<String>>,
+    /// Severity levels switched off (`--fail-severity 5=off`): an earlier form's limit for
+    /// the level is dropped.
+    pub severity_off: Vec<Spanned<String>>,
     /// `(version, score)`.
     pub cvss: Option<(Spanned<String>, Spanned<f64>)>,
-    /// Also judge POTENTIAL vulnerabilities.
-    pub potential: bool,
-    /// Count only patchable vulnerabilities.
-    pub fixable_only: bool,
+    /// The CVSS threshold switched off (`--fail-cvss off`), where.
+    pub cvss_off: Option<Origin>,
+    /// Also judge POTENTIAL vulnerabilities, when this form says (unset: false, or what an
+    /// earlier form says).
+    pub potential: Option<Spanned<bool>>,
+    /// Count only patchable vulnerabilities, when this form says.
+    pub fixable_only: Option<Spanned<bool>>,
     /// Exclusion entries.
     pub exclude: Vec<RawExclusion>,
     /// Problems found while reading the input form (unknown keys, wrong types).
     pub issues: Vec<PolicyIssue>,
+    /// What [`RawPolicy::merge`] replaced, for [`Policy::overrides`].
+    pub overrides: Vec<String>,
+}
+
+/// Whether two severity levels as written name the same level (`"5"` and `" 5"`).
+fn same_level(a: &str, b: &str) -> bool {
+    match (a.trim().parse::<Severity>(), b.trim().parse::<Severity>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
 }
 
 impl RawPolicy {
-    /// Adds everything of `other` to `self` (flags on top of a criteria file, say).
+    /// Puts `other` (a later form: flags on top of a policy file, say) over `self`: the later
+    /// form wins per condition (see the module documentation); list entries add up.
     pub fn merge(&mut self, other: RawPolicy) {
+        let notes = &mut self.overrides;
+        for (level, limit) in &other.severity {
+            self.severity.retain(|(l, old)| {
+                let same = same_level(&l.value, &level.value);
+                if same {
+                    notes.push(format!(
+                        "{} replaces the severity {} limit {} of {}",
+                        limit.origin, level.value, old.value, old.origin
+                    ));
+                }
+                !same
+            });
+        }
+        for level in &other.severity_off {
+            self.severity.retain(|(l, old)| {
+                let same = same_level(&l.value, &level.value);
+                if same {
+                    notes.push(format!(
+                        "{} switches off the severity {} limit {} of {}",
+                        level.origin, level.value, old.value, old.origin
+                    ));
+                }
+                !same
+            });
+        }
+        if let (Some((_, score)), Some((old_v, old_s))) = (&other.cvss, &self.cvss) {
+            notes.push(format!(
+                "{} replaces the CVSS threshold {}:{:.1} of {}",
+                score.origin, old_v.value, old_s.value, old_s.origin
+            ));
+        }
+        if let (Some(off), Some((old_v, old_s))) = (&other.cvss_off, &self.cvss) {
+            notes.push(format!(
+                "{off} switches off the CVSS threshold {}:{:.1} of {}",
+                old_v.value, old_s.value, old_s.origin
+            ));
+            self.cvss = None;
+        }
+        for (new, old, what) in [
+            (&other.potential, &self.potential, "potential"),
+            (&other.fixable_only, &self.fixable_only, "fixable-only"),
+        ] {
+            if let (Some(n), Some(o)) = (new, old) {
+                notes.push(format!(
+                    "{} replaces {what} = {} of {}",
+                    n.origin,
+                    on_off(o.value),
+                    o.origin
+                ));
+            }
+        }
         self.severity.extend(other.severity);
+        self.severity_off.extend(other.severity_off);
         self.qids.extend(other.qids);
         self.cves.extend(other.cves);
         self.software.extend(other.software);
         if other.cvss.is_some() {
             self.cvss = other.cvss;
         }
-        self.potential |= other.potential;
-        self.fixable_only |= other.fixable_only;
+        if other.cvss_off.is_some() {
+            self.cvss_off = other.cvss_off;
+        }
+        if other.potential.is_some() {
+            self.potential = other.potential;
+        }
+        if other.fixable_only.is_some() {
+            self.fixable_only = other.fixable_only;
+        }
         self.exclude.extend(other.exclude);
         self.issues.extend(other.issues);
+        self.overrides.extend(other.overrides);
     }
 
     /// Validates everything at once. Returns the policy when there is no error, and every issue
@@ -339,8 +433,9 @@ impl RawPolicy {
             issues: self.issues,
         };
         let mut policy = Policy {
-            potential: self.potential,
-            fixable_only: self.fixable_only,
+            potential: self.potential.is_some_and(|p| p.value),
+            fixable_only: self.fixable_only.is_some_and(|f| f.value),
+            overrides: self.overrides,
             ..Policy::default()
         };
 
@@ -372,6 +467,25 @@ impl RawPolicy {
             }
             seen_levels.push((sev, level.origin.clone()));
             policy.severity[sev.index()] = Some(lim);
+        }
+        for level in self.severity_off {
+            let Ok(sev) = level.value.trim().parse::<Severity>() else {
+                v.error(
+                    &level.origin,
+                    format!("unknown severity level `{}`", level.value),
+                    "severity levels are 1 (minimal) to 5 (urgent)",
+                );
+                continue;
+            };
+            if let Some((_, first)) = seen_levels.iter().find(|(s, _)| *s == sev) {
+                v.error(
+                    &level.origin,
+                    format!("severity {sev} is given twice (first at {first})"),
+                    "keep one limit per level, or `off`",
+                );
+                continue;
+            }
+            seen_levels.push((sev, level.origin.clone()));
         }
 
         let mut seen = Dedup::default();
@@ -731,6 +845,65 @@ mod tests {
                 .iter()
                 .all(|i| i.level == IssueLevel::Error && i.hint.is_some())
         );
+    }
+
+    /// Issue 12, item 7: flags over a policy file follow one rule, the later form wins per
+    /// condition (before: `5=1` over `5=0` was "given twice", `potential` could not be switched
+    /// off, and a replaced CVSS threshold went unmentioned).
+    #[test]
+    fn the_later_form_wins_per_condition() {
+        let file = file::from_toml(
+            "p.toml",
+            "[fail]\nseverity = { 5 = 0, 4 = 2, 3 = 9 }\ncvss = { version = \"3\", score = 9.0 }\n\
+             potential = true\nfixable-only = true\ncves = [\"CVE-2021-44228\"]\n",
+            None,
+        );
+        let flags = flags::PolicyFlags {
+            fail_severity: vec!["5=1,4=off".into()],
+            fail_cvss: Some("2:7.0".into()),
+            potential: Some(false),
+            fail_cves: vec!["CVE-2022-22965".into()],
+            ..flags::PolicyFlags::default()
+        };
+        let mut raw = file.clone();
+        raw.merge(flags.to_raw());
+        let (p, issues) = raw.validate();
+        assert!(issues.is_empty(), "{issues:#?}");
+        let p = p.unwrap();
+        assert_eq!(p.severity, [None, None, Some(9), None, Some(1)]);
+        assert_eq!(p.cvss.unwrap().version, CvssVersion::V2);
+        assert!(!p.potential && p.fixable_only);
+        assert_eq!(p.cves.len(), 2, "list entries add up");
+        let notes = p.overrides.join("\n");
+        for want in [
+            "--fail-severity 5=1 replaces the severity 5 limit 0 of p.toml:2:",
+            "--fail-severity 4=off switches off the severity 4 limit 2 of p.toml:2:",
+            "--fail-cvss 2:7.0 replaces the CVSS threshold 3:9.0 of p.toml:3:",
+            "--potential=false replaces potential = true of p.toml:4:",
+        ] {
+            assert!(notes.contains(want), "{want} missing in:\n{notes}");
+        }
+        // The threshold can be switched off too; a level given twice in one form is an error.
+        let mut raw = file.clone();
+        raw.merge(
+            flags::PolicyFlags {
+                fail_cvss: Some("off".into()),
+                ..flags::PolicyFlags::default()
+            }
+            .to_raw(),
+        );
+        assert!(raw.validate().0.unwrap().cvss.is_none());
+        let mut raw = file;
+        raw.merge(
+            flags::PolicyFlags {
+                fail_severity: vec!["5=1".into(), "5=off".into()],
+                ..flags::PolicyFlags::default()
+            }
+            .to_raw(),
+        );
+        let (p, issues) = raw.validate();
+        assert!(p.is_none());
+        assert!(issues[0].message.contains("given twice"), "{issues:#?}");
     }
 
     #[test]

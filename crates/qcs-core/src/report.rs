@@ -4,8 +4,18 @@
 //! nulls are accepted wherever the API may send them, CVSS scores come as strings or numbers,
 //! timestamps as epoch-millisecond strings (or numbers). `vulnerabilities: null` (not processed
 //! yet) stays distinct from `[]` (a clean image).
+//!
+//! Reading is lenient where the real API is loose (`qualys-api.md` §4.8): a sub-object of the
+//! wrong type (`cvssInfo` that is a string, a `softwares` item that is not an object, …) is read
+//! as absent and noted in [`ImageReport::warnings`]; it never makes the whole report unusable. A
+//! field the verdict needs (`qid`, `severity`, `typeDetected`, `cveids`, a CVSS score, a
+//! package name) that cannot be read still makes the document unusable: no verdict rests on a
+//! guess.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -25,7 +35,7 @@ pub struct ImageReport {
     #[serde(default)]
     pub uuid: Option<String>,
     /// Repositories and tags the image is known under.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient_repo")]
     pub repo: Vec<RepoTag>,
     /// e.g. `"Ubuntu Linux 22.04.4"`; chooses the version ordering of software filters.
     #[serde(default)]
@@ -45,15 +55,87 @@ pub struct ImageReport {
     /// When the image was last scanned, epoch milliseconds; null until scanned.
     #[serde(default, deserialize_with = "flexible_i64")]
     pub last_scanned: Option<i64>,
+    /// When the platform last changed the document, epoch milliseconds.
+    #[serde(default, deserialize_with = "flexible_i64")]
+    pub updated: Option<i64>,
+    /// `SUCCESS` once a scan is done; other values while it runs or when it failed.
+    #[serde(default, deserialize_with = "loose_string")]
+    pub scan_status: Option<String>,
+    /// Set (non-empty) when the scan failed.
+    #[serde(default, deserialize_with = "loose_string")]
+    pub scan_error_code: Option<String>,
     /// The vulnerability list, or its absence while the platform is still processing.
     #[serde(default)]
     pub vulnerabilities: Vulnerabilities,
     /// Installed software (`softwares`, plural, as the API spells it).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient_softwares")]
     pub softwares: Vec<Software>,
     /// Image layers.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient_layers")]
     pub layers: Vec<Layer>,
+    /// What was read as absent because it had the wrong type (one line per kind of problem,
+    /// with how often it occurred); filled by [`ImageReport::from_json`].
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// What a document's `scanStatus` and `scanErrorCode` say (`qualys-api.md` §4.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanState {
+    /// Neither field is present.
+    Absent,
+    /// `scanStatus` says the scan succeeded (and no error code is set).
+    Succeeded,
+    /// `scanStatus` has another value: the scan is still running (the value).
+    Running(String),
+    /// The scan failed: `scanStatus` is a failure value or `scanErrorCode` is set (why).
+    Failed(String),
+}
+
+impl ScanState {
+    /// Reads `scanStatus` and `scanErrorCode`. Success: `SUCCESS` (also `SUCCEEDED`,
+    /// `SUCCESSFUL`, `COMPLETED`), any case. Failure: an error code other than empty, `0`,
+    /// `null` or `none`, or a status containing `FAIL`, `ERROR`, `ABORT`, `CANCEL` or
+    /// `REJECT`. Any other status: still running.
+    pub fn read(status: Option<&str>, error_code: Option<&str>) -> Self {
+        let code = error_code.map(str::trim).filter(|c| {
+            !c.is_empty()
+                && *c != "0"
+                && !c.eq_ignore_ascii_case("null")
+                && !c.eq_ignore_ascii_case("none")
+        });
+        let status = status.map(str::trim).filter(|s| !s.is_empty());
+        let upper = status.map(str::to_ascii_uppercase);
+        let failed_status = upper.as_deref().is_some_and(|u| {
+            ["FAIL", "ERROR", "ABORT", "CANCEL", "REJECT"]
+                .iter()
+                .any(|w| u.contains(w))
+        });
+        match (status, code) {
+            (_, Some(c)) => Self::Failed(match status {
+                Some(s) => format!("scanStatus `{s}`, scanErrorCode `{c}`"),
+                None => format!("scanErrorCode `{c}`"),
+            }),
+            (Some(s), None) if failed_status => Self::Failed(format!("scanStatus `{s}`")),
+            (Some(_), None)
+                if matches!(
+                    upper.as_deref(),
+                    Some("SUCCESS" | "SUCCEEDED" | "SUCCESSFUL" | "COMPLETED")
+                ) =>
+            {
+                Self::Succeeded
+            }
+            (Some(s), None) => Self::Running(s.to_owned()),
+            (None, None) => Self::Absent,
+        }
+    }
+}
+
+impl ImageReport {
+    /// What the document's `scanStatus` and `scanErrorCode` say.
+    pub fn scan_state(&self) -> ScanState {
+        ScanState::read(self.scan_status.as_deref(), self.scan_error_code.as_deref())
+    }
 }
 
 /// The state of an image's vulnerability list.
@@ -167,11 +249,11 @@ pub struct Vulnerability {
     /// CVE ids (never null in outputs; null in input reads as none).
     #[serde(default, deserialize_with = "null_as_default")]
     pub cveids: Vec<String>,
-    /// CVSS v2 information.
-    #[serde(default)]
+    /// CVSS v2 information (read as absent, with a warning, when it is not an object).
+    #[serde(default, deserialize_with = "lenient_cvss")]
     pub cvss_info: Option<CvssInfo>,
-    /// CVSS v3 information.
-    #[serde(default)]
+    /// CVSS v3 information (read as absent, with a warning, when it is not an object).
+    #[serde(default, deserialize_with = "lenient_cvss3")]
     pub cvss3_info: Option<CvssInfo>,
     /// Whether a patch is available (null reads as false).
     #[serde(default)]
@@ -183,10 +265,10 @@ pub struct Vulnerability {
     #[serde(default, deserialize_with = "flexible_i64")]
     pub first_found: Option<i64>,
     /// Threat-intelligence flags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_threat_intel")]
     pub threat_intel: Option<ThreatIntel>,
     /// Affected packages with fix versions.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient_vuln_software")]
     pub software: Vec<Software>,
     /// The scanner's evidence text.
     #[serde(default)]
@@ -316,6 +398,14 @@ pub enum ReportError {
 impl ImageReport {
     /// Parses an image-details document, telling apart bad JSON, non-objects and other documents.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ReportError> {
+        let (result, warnings) = collecting_warnings(|| Self::parse(bytes));
+        result.map(|mut r| {
+            r.warnings = warnings;
+            r
+        })
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self, ReportError> {
         let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
         let found = match first {
             Some(b'[') => Some("array"),
@@ -373,6 +463,228 @@ fn strip_position(e: &serde_json::Error) -> String {
         Some(i) => s[..i].to_owned(),
         None => s,
     }
+}
+
+thread_local! {
+    /// The warnings of the document being read (`None` outside [`ImageReport::from_json`]):
+    /// each kind of problem with how often it occurred.
+    static WARNINGS: RefCell<Option<BTreeMap<String, u32>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with a fresh warning collector; returns its result and the warnings.
+fn collecting_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let outer = WARNINGS.with(|w| w.borrow_mut().replace(BTreeMap::new()));
+    let out = f();
+    let found = WARNINGS.with(|w| std::mem::replace(&mut *w.borrow_mut(), outer));
+    let warnings = found
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(what, n)| {
+            if n > 1 {
+                format!("{what} ({n} times)")
+            } else {
+                what
+            }
+        })
+        .collect();
+    (out, warnings)
+}
+
+fn warn(what: String) {
+    WARNINGS.with(|w| {
+        if let Some(m) = w.borrow_mut().as_mut() {
+            *m.entry(what).or_default() += 1;
+        }
+    });
+}
+
+/// A sub-object that is read as absent (with a warning) when it has the wrong type.
+struct LenientObject<T> {
+    what: &'static str,
+    _t: PhantomData<T>,
+}
+
+impl<T> LenientObject<T> {
+    fn new(what: &'static str) -> Self {
+        Self {
+            what,
+            _t: PhantomData,
+        }
+    }
+
+    fn wrong(&self, found: &str) -> Option<T> {
+        warn(format!(
+            "`{}` is {found}, not an object: read as absent",
+            self.what
+        ));
+        None
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for LenientObject<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` as an object or null", self.what)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(self.wrong("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(self.wrong("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(self.wrong("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(self.wrong("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(self.wrong("a string"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.wrong("an array"))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> de::DeserializeSeed<'de> for LenientObject<T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+/// A list whose items that are not objects are left out (with a warning); a list that is not a
+/// list at all is read as empty (with a warning).
+struct LenientList<T> {
+    what: &'static str,
+    item: &'static str,
+    _t: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for LenientList<T> {
+    type Value = Vec<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` as an array or null", self.what)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element_seed(LenientObject::<T>::new(self.item))? {
+            out.extend(item);
+        }
+        Ok(out)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(self.wrong("an object"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(self.wrong("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(self.wrong("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(self.wrong("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(self.wrong("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(self.wrong("a string"))
+    }
+}
+
+impl<T> LenientList<T> {
+    fn wrong(&self, found: &str) -> Vec<T> {
+        warn(format!(
+            "`{}` is {found}, not an array: read as empty",
+            self.what
+        ));
+        Vec::new()
+    }
+}
+
+fn lenient_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    what: &'static str,
+) -> Result<Option<T>, D::Error> {
+    d.deserialize_option(LenientObject::new(what))
+}
+
+fn lenient_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    what: &'static str,
+    item: &'static str,
+) -> Result<Vec<T>, D::Error> {
+    d.deserialize_option(LenientList {
+        what,
+        item,
+        _t: PhantomData,
+    })
+}
+
+fn lenient_cvss<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CvssInfo>, D::Error> {
+    lenient_object(d, "vulnerabilities[].cvssInfo")
+}
+
+fn lenient_cvss3<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CvssInfo>, D::Error> {
+    lenient_object(d, "vulnerabilities[].cvss3Info")
+}
+
+fn lenient_threat_intel<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ThreatIntel>, D::Error> {
+    lenient_object(d, "vulnerabilities[].threatIntel")
+}
+
+fn lenient_vuln_software<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Software>, D::Error> {
+    lenient_list(
+        d,
+        "vulnerabilities[].software",
+        "vulnerabilities[].software[]",
+    )
+}
+
+fn lenient_softwares<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Software>, D::Error> {
+    lenient_list(d, "softwares", "softwares[]")
+}
+
+fn lenient_layers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Layer>, D::Error> {
+    lenient_list(d, "layers", "layers[]")
+}
+
+fn lenient_repo<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RepoTag>, D::Error> {
+    lenient_list(d, "repo", "repo[]")
+}
+
+/// A string, a number (as its text) or null; anything else reads as absent.
+fn loose_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -521,5 +833,71 @@ mod tests {
             ImageReport::from_json(doc(r#"[{"qid":1,"severity":"high"}]"#).as_bytes()),
             Err(ReportError::NotImage { .. })
         ));
+    }
+
+    #[test]
+    fn wrongly_typed_sub_objects_are_absent_with_a_warning() {
+        let v = r#"[{"qid":1,"severity":5,"typeDetected":"CONFIRMED","cvssInfo":"7.5",
+            "cvss3Info":{"baseScore":"9.8"},"threatIntel":[true],"software":["x",{"name":"a"}]},
+            {"qid":2,"severity":3,"typeDetected":"CONFIRMED","cvssInfo":7}]"#;
+        let body = format!(
+            r#"{{"sha":"{SHA}","vulnerabilities":{v},"softwares":[1,{{"name":"b"}}],"layers":"x","repo":[null]}}"#
+        );
+        let r = ImageReport::from_json(body.as_bytes()).unwrap();
+        let Vulnerabilities::List(list) = &r.vulnerabilities else {
+            panic!("list")
+        };
+        assert_eq!(list[0].cvss2(), None);
+        assert_eq!(list[0].cvss3(), Some(9.8));
+        assert_eq!(list[0].software.len(), 1);
+        assert_eq!(r.softwares.len(), 1);
+        assert!(r.layers.is_empty());
+        assert_eq!(
+            r.warnings,
+            [
+                "`layers` is a string, not an array: read as empty",
+                "`softwares[]` is a number, not an object: read as absent",
+                "`vulnerabilities[].cvssInfo` is a number, not an object: read as absent",
+                "`vulnerabilities[].cvssInfo` is a string, not an object: read as absent",
+                "`vulnerabilities[].software[]` is a string, not an object: read as absent",
+                "`vulnerabilities[].threatIntel` is an array, not an object: read as absent",
+            ]
+        );
+        // A clean document has none; a needed field that cannot be read is still an error.
+        assert!(
+            ImageReport::from_json(doc("[]").as_bytes())
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+        let bad = r#"[{"qid":1,"severity":5,"cvssInfo":{"baseScore":"high"}}]"#;
+        assert!(ImageReport::from_json(doc(bad).as_bytes()).is_err());
+    }
+
+    #[test]
+    fn scan_states() {
+        assert_eq!(ScanState::read(None, None), ScanState::Absent);
+        assert_eq!(ScanState::read(Some("SUCCESS"), None), ScanState::Succeeded);
+        assert_eq!(
+            ScanState::read(Some("success"), Some("")),
+            ScanState::Succeeded
+        );
+        assert_eq!(
+            ScanState::read(Some("IN_PROGRESS"), None),
+            ScanState::Running("IN_PROGRESS".into())
+        );
+        assert!(matches!(
+            ScanState::read(Some("FAILED"), None),
+            ScanState::Failed(_)
+        ));
+        assert!(matches!(
+            ScanState::read(Some("SUCCESS"), Some("SCAN_TIMEOUT")),
+            ScanState::Failed(m) if m.contains("SCAN_TIMEOUT")
+        ));
+        let r = ImageReport::from_json(
+            format!(r#"{{"sha":"{SHA}","scanStatus":"ERROR","scanErrorCode":42}}"#).as_bytes(),
+        )
+        .unwrap();
+        assert!(matches!(r.scan_state(), ScanState::Failed(m) if m.contains("42")));
     }
 }

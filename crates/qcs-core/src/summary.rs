@@ -97,6 +97,13 @@ pub enum ErrorKind {
     Timeout,
     /// The report exists but is not processed yet (`vulnerabilities: null`; exit 5).
     NotProcessed,
+    /// Qualys reports the scan itself as failed (`scanStatus` a failure value, or
+    /// `scanErrorCode` set; exit 5).
+    ScanFailed,
+    /// A finding of the report has a verdict-relevant field out of range: a severity that is
+    /// not 1-5 (null, missing, 0, 9, …) or a CVSS base score outside 0.0-10.0 (exit 5: the
+    /// report is no complete scan result, and never a pass).
+    InvalidFinding,
     /// Qualys API failure (exit 4).
     Api,
     /// Container engine failure (exit 3).
@@ -105,6 +112,9 @@ pub enum ErrorKind {
     Sensor,
     /// Configuration or input problem (exit 2).
     Config,
+    /// `qcs scan` was interrupted (SIGINT, SIGTERM) before this image had a result: no
+    /// verdict (exit 5 for the image; the process exits 130 or 143).
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -114,7 +124,11 @@ impl ErrorKind {
             Self::Config => ExitCode::Config,
             Self::Engine | Self::Sensor => ExitCode::Engine,
             Self::Api => ExitCode::Api,
-            Self::Timeout | Self::NotProcessed => ExitCode::NoResult,
+            Self::Timeout
+            | Self::NotProcessed
+            | Self::ScanFailed
+            | Self::InvalidFinding
+            | Self::Cancelled => ExitCode::NoResult,
         }
     }
 }
@@ -176,6 +190,10 @@ pub struct Evaluation {
     /// More of the image as the report describes it (size, layers, installed software).
     #[serde(flatten, default)]
     pub image: ImageDetails,
+    /// Parts of the report read as absent because they had the wrong type (e.g. a `cvssInfo`
+    /// that is not an object); left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What the image report says about the image beyond its vulnerabilities (for the HTML report);
@@ -224,6 +242,7 @@ impl Evaluation {
             tags: Vec::new(),
             operating_system: None,
             image: ImageDetails::default(),
+            warnings: Vec::new(),
         }
     }
 

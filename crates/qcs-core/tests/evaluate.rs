@@ -240,22 +240,22 @@ fn scope_potential_and_fixable_only() {
     );
     assert_eq!(
         level4(PolicyFlags {
-            potential: true,
+            potential: Some(true),
             ..PolicyFlags::default()
         }),
         4
     );
     assert_eq!(
         level4(PolicyFlags {
-            fixable_only: true,
+            fixable_only: Some(true),
             ..PolicyFlags::default()
         }),
         1
     );
     assert_eq!(
         level4(PolicyFlags {
-            fixable_only: true,
-            potential: true,
+            fixable_only: Some(true),
+            potential: Some(true),
             ..PolicyFlags::default()
         }),
         2
@@ -398,4 +398,70 @@ fn findings_are_ordered_and_name_their_conditions() {
         e.conditions.unwrap().failed(),
         ["severity", "qids", "cves", "cvss"]
     );
+}
+
+/// Issue 12, item 2: a finding whose severity is not 1-5 (9, null, missing, 0, -1) or whose CVSS
+/// base score is outside 0.0-10.0 makes the image an error (`invalid_finding`, exit 5), never a
+/// pass, whatever the policy; before, such findings were counted nowhere and the image passed.
+#[test]
+fn a_finding_out_of_range_is_an_error_never_a_pass() {
+    let ok = vuln(1, 4, "CONFIRMED", &[], None, None, true);
+    let p = flags(PolicyFlags {
+        fail_severity: vec!["5=0".into()],
+        ..PolicyFlags::default()
+    });
+    for severity in ["9", "null", "", "0", "-1", "\"7\""] {
+        let field = if severity.is_empty() {
+            String::new()
+        } else {
+            format!(r#""severity":{severity},"#)
+        };
+        let bad = format!(r#"{{"qid":376209,{field}"typeDetected":"CONFIRMED"}}"#);
+        let r = report("Debian Linux 12", &[ok.clone(), bad.clone(), bad], &[]);
+        for policy in [&p, &Policy::default()] {
+            let e = run(policy, &r);
+            assert_eq!(e.outcome, Outcome::Error, "severity {severity:?}");
+            let err = e.error.as_ref().unwrap();
+            assert_eq!(err.kind, ErrorKind::InvalidFinding);
+            assert_eq!(e.exit_code(), qcs_core::exit::ExitCode::NoResult);
+            assert!(
+                err.message.contains("2 findings") && err.message.contains("QID 376209"),
+                "{}",
+                err.message
+            );
+        }
+    }
+    for (v2, v3) in [
+        (Some(11.0), None),
+        (None, Some(-0.5)),
+        (Some(99.0), Some(9.8)),
+    ] {
+        let r = report(
+            "Debian Linux 12",
+            &[ok.clone(), vuln(2, 5, "CONFIRMED", &[], v2, v3, true)],
+            &[],
+        );
+        let e = run(&p, &r);
+        assert_eq!(e.outcome, Outcome::Error, "{v2:?} {v3:?}");
+        assert!(
+            e.error.as_ref().unwrap().message.contains("base score"),
+            "{:?}",
+            e.error
+        );
+    }
+    // In range: judged as always, and the per-severity counts add up to the total.
+    let r = report(
+        "Debian Linux 12",
+        &[
+            ok.clone(),
+            vuln(2, 5, "CONFIRMED", &[], Some(10.0), Some(0.0), true),
+            vuln(3, 1, "POTENTIAL", &[], None, None, false),
+        ],
+        &[],
+    );
+    let e = run(&p, &r);
+    assert_eq!(e.outcome, Outcome::Failed);
+    let c = e.counts.unwrap();
+    let by_level: u32 = c.confirmed.0.iter().chain(c.potential.0.iter()).sum();
+    assert_eq!((by_level, c.total), (3, 3));
 }

@@ -34,10 +34,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/oidc", post(auth_client))
         .route("/auth/oauth", post(auth_client))
         .route("/csapi/{version}/images", get(images_list))
+        .route("/csapi/{version}/images/list", get(images_bulk_list))
         .route("/csapi/{version}/images/{id}", get(image_details))
+        .route("/csapi/{version}/images/{id}/vuln", get(image_vulns))
         .route("/csapi/{version}/images/{id}/vuln/count", get(vuln_count))
+        .route("/csapi/{version}/images/{id}/software", get(image_software))
         .fallback(not_found)
         .with_state(shared)
+}
+
+/// The other error body seen from the gateway: `{"errorCode":"CMS-2002","errorMessage":...}`.
+pub(crate) fn cms_error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errorCode": code, "errorMessage": message });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The §6.1 error body: `{"errorCode":"<code> <REASON>","message":...,"timestamp":...}`.
@@ -128,6 +142,11 @@ pub(crate) async fn fault_layer(
             }
             r
         }
+        Some(FaultAction::StatusCms { status, error_code, message }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let msg = message.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
+            cms_error_response(status, error_code.as_deref().unwrap_or("CMS-2002"), &msg)
+        }
         Some(FaultAction::ExpireToken) => {
             let msg = expired_message(now.saturating_sub(1000), now);
             error_response(StatusCode::UNAUTHORIZED, &msg, now)
@@ -208,6 +227,7 @@ impl futures_core::Stream for TruncatedBody {
 fn fault_name(a: &FaultAction) -> String {
     match a {
         FaultAction::Status { status, .. } => format!("status {status}"),
+        FaultAction::StatusCms { status, .. } => format!("status {status} (cms body)"),
         FaultAction::Delay { ms } => format!("delay {ms}ms"),
         FaultAction::Hang => "hang".into(),
         FaultAction::Drop => "drop".into(),
@@ -317,10 +337,24 @@ async fn auth_client(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
     reason = "the error is the response itself, built once per refused call"
 )]
 fn guard(shared: &Shared, headers: &HeaderMap, version: &str) -> Result<RateDecision, Response> {
-    check_access(shared, headers, version).map_err(|mut r| {
+    guard_with(shared, headers, version, &shared.rate)
+}
+
+/// [`guard`] against another limiter (`/images/list` has its own).
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, built once per refused call"
+)]
+fn guard_with(
+    shared: &Shared,
+    headers: &HeaderMap,
+    version: &str,
+    limiter: &crate::ratelimit::RateLimiter,
+) -> Result<RateDecision, Response> {
+    check_access(shared, headers, version, limiter).map_err(|mut r| {
         // Refused before counting: still tell the caller where its window stands.
         if !r.headers().contains_key("X-RateLimit-Limit") {
-            add_rate_headers(&mut r, shared.rate.peek(shared.clock.now_ms()));
+            add_rate_headers(&mut r, limiter.peek(shared.clock.now_ms()));
         }
         r
     })
@@ -334,6 +368,7 @@ fn check_access(
     shared: &Shared,
     headers: &HeaderMap,
     version: &str,
+    limiter: &crate::ratelimit::RateLimiter,
 ) -> Result<RateDecision, Response> {
     let now = shared.clock.now_ms();
     if version != "v1.3" && version != "v1.2" {
@@ -396,7 +431,7 @@ fn check_access(
             now,
         ));
     }
-    let d = shared.rate.check(now);
+    let d = limiter.check(now);
     if !d.allowed {
         let mut r = error_response(
             StatusCode::TOO_MANY_REQUESTS,
@@ -439,16 +474,7 @@ async fn images_list(
     };
     let now = shared.clock.now_ms();
     let bad = |msg: String| with_rate(error_response(StatusCode::BAD_REQUEST, &msg, now), d);
-    let mut params: HashMap<String, String> = HashMap::new();
-    for kv in query
-        .as_deref()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|s| !s.is_empty())
-    {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        params.insert(decode_component(k), decode_component(v));
-    }
+    let params = query_params(query.as_deref());
     let page_number = match params.get("pageNumber").map(|s| s.parse::<u64>()) {
         None => 1,
         Some(Ok(n)) if n >= 1 => n,
@@ -504,7 +530,7 @@ async fn images_list(
         .map(|e| {
             let key = match sort_field {
                 "created" => qql::QqlTarget::time(&e.target(now), qql::Field::Created),
-                "lastScanned" => e.lifecycle.uploaded_at,
+                "lastScanned" => e.last_scanned_at(now),
                 _ => Some(e.updated_at(now)),
             }
             .unwrap_or(0);
@@ -529,6 +555,494 @@ async fn images_list(
         .collect();
     let body = json!({ "data": data, "count": count });
     with_rate(json_response(StatusCode::OK, body.to_string()), d)
+}
+
+/// The query parameters, decoded (`+` as space); the last of a repeated key wins.
+fn query_params(query: Option<&str>) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    for kv in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|s| !s.is_empty())
+    {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        params.insert(decode_component(k), decode_component(v));
+    }
+    params
+}
+
+/// Encodes like Java's `URLEncoder.encode(s, "UTF-8")`: space as `+`, `*-._` and
+/// alphanumerics kept, every other byte `%XX`.
+pub(crate) fn java_urlencode(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(char::from(b));
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// A `paginationQuery` of `/images/list`: `updated>=<ms>`, optionally
+/// `AND not uuid: [<uuid>, …]` (the items at that `updated` already returned).
+#[derive(Debug, Default)]
+struct Cursor {
+    from_updated: u64,
+    seen: Vec<String>,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Option<Cursor> {
+        let t = text.trim();
+        let rest = t.strip_prefix("updated>=")?;
+        let (num, tail) = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or((rest, ""), |i| rest.split_at(i));
+        let from_updated = num.parse().ok()?;
+        let tail = tail.trim();
+        if tail.is_empty() {
+            return Some(Cursor {
+                from_updated,
+                seen: Vec::new(),
+            });
+        }
+        let lower = tail.to_ascii_lowercase();
+        let after = lower.strip_prefix("and")?.trim_start();
+        let after = after.strip_prefix("not")?.trim_start();
+        let after = after.strip_prefix("uuid")?.trim_start();
+        let after = after.strip_prefix(':')?.trim_start();
+        let inner = after.strip_prefix('[')?.strip_suffix(']')?;
+        // Use the original casing of the ids (same byte offsets: ASCII lowercasing).
+        let start = tail.len() - after.len() + 1;
+        let orig = &tail[start..start + inner.len()];
+        let seen = orig
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some(Cursor { from_updated, seen })
+    }
+
+    fn render(&self) -> String {
+        if self.seen.is_empty() {
+            format!("updated>={}", self.from_updated)
+        } else {
+            format!(
+                "updated>={} AND not uuid: [{}]",
+                self.from_updated,
+                self.seen.join(", ")
+            )
+        }
+    }
+
+    fn admits(&self, updated: u64, uuid: &str) -> bool {
+        updated > self.from_updated
+            || (updated == self.from_updated && !self.seen.iter().any(|s| s == uuid))
+    }
+}
+
+/// `GET /csapi/v1.3/images/list` (`qualys-api.md` §3.5): `limit` 1..250 (default 50),
+/// `filter`, `paginationQuery`; items in the details shape with `vulnerabilities` reduced to
+/// `qid`, `result` and `software`, and `lastFoundOnHost` instead of `host`; the next page in a
+/// `Link: <…>;rel=next` header, `Link: null` on the last page; its own rate limit (120 / 60 s).
+async fn images_bulk_list(
+    State(shared): State<Arc<Shared>>,
+    Path(version): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let d = match guard_with(&shared, &headers, &version, &shared.list_rate) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let now = shared.clock.now_ms();
+    let bad = |msg: String| with_rate(error_response(StatusCode::BAD_REQUEST, &msg, now), d);
+    let params = query_params(query.as_deref());
+    let limit = match params.get("limit").map(|s| s.parse::<usize>()) {
+        None => 50,
+        Some(Ok(n)) if (1..=250).contains(&n) => n,
+        Some(_) => return bad("limit must be an integer from 1 to 250".into()),
+    };
+    let filter_text = params
+        .get("filter")
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let filter = match filter_text.as_deref().map(qql::parse) {
+        None => None,
+        Some(Ok(e)) => Some(e),
+        Some(Err(e)) => return bad(e.to_string()),
+    };
+    let cursor = match params.get("paginationQuery").map(|s| s.trim()) {
+        None | Some("") => None,
+        Some(q) => match Cursor::parse(q) {
+            Some(c) => Some(c),
+            None => {
+                return bad(format!(
+                    "paginationQuery `{q}` is not one this gateway issued (take it from the Link header of the previous page)"
+                ));
+            }
+        },
+    };
+    let mut matches: Vec<(u64, Arc<crate::state::ImageEntry>)> = shared
+        .images
+        .all()
+        .into_iter()
+        .filter(|e| e.details_view(now).is_some())
+        .filter(|e| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&e.target(now), now))
+        })
+        .map(|e| (e.updated_at(now), e))
+        .filter(|(u, e)| cursor.as_ref().is_none_or(|c| c.admits(*u, &e.uuid)))
+        .collect();
+    if matches.is_empty() {
+        return with_rate(StatusCode::NO_CONTENT.into_response(), d);
+    }
+    matches.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.uuid.cmp(&b.1.uuid)));
+    let more = matches.len() > limit;
+    matches.truncate(limit);
+    let data: Vec<Value> = matches
+        .iter()
+        .filter_map(|(_, e)| e.details_view(now))
+        .filter_map(|v| serde_json::from_slice::<Value>(&v.body).ok())
+        .map(bulk_item)
+        .collect();
+    let link = if more {
+        let last = matches.last().map_or(0, |(u, _)| *u);
+        let mut seen: Vec<String> = cursor
+            .filter(|c| c.from_updated == last)
+            .map(|c| c.seen)
+            .unwrap_or_default();
+        seen.extend(
+            matches
+                .iter()
+                .filter(|(u, _)| *u == last)
+                .map(|(_, e)| e.uuid.clone()),
+        );
+        let next = Cursor {
+            from_updated: last,
+            seen,
+        };
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = shared.scheme.get().copied().unwrap_or("http");
+        let filter_part = filter_text
+            .as_deref()
+            .map(|f| format!("&filter={}", java_urlencode(f)))
+            .unwrap_or_default();
+        format!(
+            "<{scheme}://{host}/csapi/{version}/images/list?limit={limit}{filter_part}&paginationQuery={}>;rel=next",
+            java_urlencode(&next.render())
+        )
+    } else {
+        "null".to_owned()
+    };
+    let mut r = with_rate(
+        json_response(StatusCode::OK, json!({ "data": data }).to_string()),
+        d,
+    );
+    if let Ok(v) = HeaderValue::from_str(&link) {
+        r.headers_mut().insert(header::LINK, v);
+    }
+    r
+}
+
+/// A details document in the bulk list's shape.
+fn bulk_item(mut doc: Value) -> Value {
+    if let Some(o) = doc.as_object_mut() {
+        if let Some(Value::Array(vulns)) = o.get_mut("vulnerabilities") {
+            for v in vulns.iter_mut() {
+                let g = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+                *v = json!({ "qid": g("qid"), "result": g("result"), "software": g("software") });
+            }
+        }
+        let host = o
+            .remove("host")
+            .and_then(|h| h.as_array().and_then(|a| a.first().cloned()))
+            .unwrap_or(Value::Null);
+        o.insert("lastFoundOnHost".into(), host);
+    }
+    doc
+}
+
+/// `GET /csapi/v1.3/images/{id}/vuln` (`qualys-api.md` §5): `{"details":[…]}` with the
+/// findings of the details document (`null` while there are none yet). `type=SUMMARY` keeps
+/// `qid`, `title`, `severity`, `typeDetected`, `cveids` and `patchAvailable`; `DETAILS` and
+/// `ALL` (default) keep everything. `filter`: `field:value` terms joined by `and` on `qid`,
+/// `severity`, `typeDetected`, `cveids`, `patchAvailable`, `title` (prefix `vulnerabilities.`
+/// allowed). `sort`: `qid` or `severity`, `:asc`/`:desc`. `applyException` is accepted.
+async fn image_vulns(
+    State(shared): State<Arc<Shared>>,
+    Path((version, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let (d, now, entry) = match image_at(&shared, &headers, &version, &id) {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let bad = |msg: String| with_rate(error_response(StatusCode::BAD_REQUEST, &msg, now), d);
+    let params = query_params(query.as_deref());
+    let summary_only = match params
+        .get("type")
+        .map(|s| s.to_ascii_uppercase())
+        .as_deref()
+    {
+        None | Some("" | "ALL" | "DETAILS") => false,
+        Some("SUMMARY") => true,
+        Some(other) => return bad(format!("type `{other}` must be SUMMARY, DETAILS or ALL")),
+    };
+    let terms = match params.get("filter").map(|f| parse_vuln_filter(f)) {
+        None => Vec::new(),
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return bad(e),
+    };
+    let sort = match params.get("sort").map(String::as_str) {
+        None | Some("") => None,
+        Some(s) => {
+            let (f, dir) = s.split_once(':').unwrap_or((s, "asc"));
+            let f = f.strip_prefix("vulnerabilities.").unwrap_or(f);
+            let desc = match dir {
+                "asc" => false,
+                "desc" => true,
+                _ => return bad(format!("sort direction `{dir}` must be asc or desc")),
+            };
+            if f != "qid" && f != "severity" {
+                return bad(format!("cannot sort on `{f}`; use qid or severity"));
+            }
+            Some((f.to_owned(), desc))
+        }
+    };
+    let Some(view) = entry.details_view(now) else {
+        return with_rate(unknown_image(&id, now), d);
+    };
+    let doc: Value = serde_json::from_slice(&view.body).unwrap_or(Value::Null);
+    let details = match doc.get("vulnerabilities") {
+        Some(Value::Array(vulns)) => {
+            let mut out: Vec<Value> = vulns
+                .iter()
+                .filter(|v| terms.iter().all(|t| t.matches(v)))
+                .cloned()
+                .collect();
+            if let Some((f, desc)) = &sort {
+                out.sort_by_key(|v| v.get(f.as_str()).and_then(Value::as_u64).unwrap_or(0));
+                if *desc {
+                    out.reverse();
+                }
+            }
+            if summary_only {
+                for v in &mut out {
+                    let g = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+                    *v = json!({
+                        "qid": g("qid"),
+                        "title": g("title"),
+                        "severity": g("severity"),
+                        "typeDetected": g("typeDetected"),
+                        "cveids": g("cveids"),
+                        "patchAvailable": g("patchAvailable"),
+                    });
+                }
+            }
+            Value::Array(out)
+        }
+        _ => Value::Null,
+    };
+    with_rate(
+        json_response(StatusCode::OK, json!({ "details": details }).to_string()),
+        d,
+    )
+}
+
+/// One `field:value` term of a `/vuln` filter.
+struct VulnTerm {
+    field: String,
+    value: String,
+}
+
+impl VulnTerm {
+    fn matches(&self, v: &Value) -> bool {
+        let got = v.get(self.field.as_str());
+        match self.field.as_str() {
+            "qid" | "severity" => {
+                got.and_then(Value::as_u64)
+                    .map(|n| n.to_string())
+                    .as_deref()
+                    == Some(self.value.as_str())
+            }
+            "patchAvailable" => {
+                got.and_then(Value::as_bool)
+                    .map(|b| b.to_string())
+                    .as_deref()
+                    == Some(self.value.to_ascii_lowercase().as_str())
+            }
+            "typeDetected" => got
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case(&self.value)),
+            "cveids" => got.and_then(Value::as_array).is_some_and(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .any(|c| c.eq_ignore_ascii_case(&self.value))
+            }),
+            "title" => got.and_then(Value::as_str).is_some_and(|s| {
+                s.to_ascii_lowercase()
+                    .contains(&self.value.to_ascii_lowercase())
+            }),
+            _ => false,
+        }
+    }
+}
+
+fn parse_vuln_filter(text: &str) -> Result<Vec<VulnTerm>, String> {
+    let mut terms = Vec::new();
+    let lower = text.to_ascii_lowercase();
+    let mut rest = text;
+    let mut rest_lower = lower.as_str();
+    loop {
+        let (term, next) = match rest_lower.find(" and ") {
+            Some(i) => (&rest[..i], Some(i + 5)),
+            None => (rest, None),
+        };
+        let term = term.trim();
+        if !term.is_empty() {
+            let (f, v) = term.split_once(':').ok_or_else(|| {
+                format!(
+                    "filter term `{term}` is not `field:value` (e.g. `vulnerabilities.severity:5`)"
+                )
+            })?;
+            let f = f.trim();
+            let f = f.strip_prefix("vulnerabilities.").unwrap_or(f);
+            if ![
+                "qid",
+                "severity",
+                "typeDetected",
+                "cveids",
+                "patchAvailable",
+                "title",
+            ]
+            .contains(&f)
+            {
+                return Err(format!(
+                    "cannot filter findings on `{f}`; use qid, severity, typeDetected, cveids, patchAvailable or title"
+                ));
+            }
+            let v = v.trim().trim_matches(|c| c == '\'' || c == '"' || c == '`');
+            terms.push(VulnTerm {
+                field: f.to_owned(),
+                value: v.to_owned(),
+            });
+        }
+        match next {
+            Some(i) => {
+                rest = &rest[i..];
+                rest_lower = &rest_lower[i..];
+            }
+            None => break,
+        }
+    }
+    Ok(terms)
+}
+
+/// `GET /csapi/v1.3/images/{id}/software` (`qualys-api.md` §4.4, §5): `{"data":[…]}` with the
+/// document's `softwares`, each with `layerSha` and `vulnerabilities` as a counts object (null
+/// while the report is not processed; under `counts-null-with-status` a counts object of nulls).
+async fn image_software(
+    State(shared): State<Arc<Shared>>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (d, now, entry) = match image_at(&shared, &headers, &version, &id) {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let Some(view) = entry.details_view(now) else {
+        return with_rate(unknown_image(&id, now), d);
+    };
+    let doc: Value = serde_json::from_slice(&view.body).unwrap_or(Value::Null);
+    let vulns = doc.get("vulnerabilities").and_then(Value::as_array);
+    let mut by_qid: HashMap<u64, (u64, Vec<Value>)> = HashMap::new();
+    for v in vulns.into_iter().flatten() {
+        if let Some(q) = v.get("qid").and_then(Value::as_u64) {
+            let sev = v.get("severity").and_then(Value::as_u64).unwrap_or(0);
+            let layers = v
+                .get("layerSha")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            by_qid.insert(q, (sev, layers));
+        }
+    }
+    let pending = if entry.profile == crate::state::ProcessingProfile::CountsNullWithStatus {
+        json!({"severity5Count": null, "severity3Count": null, "severity4Count": null, "severity1Count": null, "severity2Count": null})
+    } else {
+        Value::Null
+    };
+    let data: Vec<Value> = doc
+        .get("softwares")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let g = |k: &str| s.get(k).cloned().unwrap_or(Value::Null);
+            let mut counts = [0u64; 6];
+            let mut layers: Vec<Value> = match s.get("layerSha") {
+                Some(Value::Array(a)) => a.clone(),
+                _ => Vec::new(),
+            };
+            for q in s
+                .get("vulnerabilities")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|q| q.get("qid").and_then(Value::as_u64))
+            {
+                if let Some((sev, ls)) = by_qid.get(&q) {
+                    if let Some(c) = usize::try_from(*sev).ok().and_then(|i| counts.get_mut(i)) {
+                        *c += 1;
+                    }
+                    for l in ls {
+                        if !layers.contains(l) {
+                            layers.push(l.clone());
+                        }
+                    }
+                }
+            }
+            let vulnerabilities = if vulns.is_some() {
+                json!({
+                    "severity5Count": counts[5],
+                    "severity3Count": counts[3],
+                    "severity4Count": counts[4],
+                    "severity1Count": counts[1],
+                    "severity2Count": counts[2],
+                })
+            } else {
+                pending.clone()
+            };
+            json!({
+                "name": g("name"),
+                "version": g("version"),
+                "fixVersion": g("fixVersion"),
+                "packagePath": g("packagePath"),
+                "scanType": g("scanType"),
+                "layerSha": layers,
+                "vulnerabilities": vulnerabilities,
+            })
+        })
+        .collect();
+    with_rate(
+        json_response(StatusCode::OK, json!({ "data": data }).to_string()),
+        d,
+    )
 }
 
 async fn image_details(
@@ -597,6 +1111,8 @@ async fn vuln_count(
         Ok(found) => found,
         Err(r) => return r,
     };
+    // The counts the list shows (a re-scan under `last-scanned-when-processed`: the previous
+    // report's; `counts-null-with-status` while the scan runs: nulls).
     let Some(summary) = entry.summary_at(now) else {
         return with_rate(unknown_image(&id, now), d);
     };

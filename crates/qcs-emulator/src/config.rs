@@ -6,6 +6,7 @@ use crate::error::EmulatorError;
 use crate::faults::FaultRule;
 use crate::generate::ReportSpec;
 use crate::ratelimit::RateLimitConfig;
+use crate::state::ProcessingProfile;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -52,9 +53,12 @@ pub struct EmulatorConfig {
     pub docker: DockerSeed,
     /// Seed for fault probabilities and generated content.
     pub seed: u64,
-    /// While an image is processing, report `lastScanned: null` (so `lastScanned` filters
-    /// match only processed images) instead of the upload time. Default: off (§7 behaviour).
-    pub hide_last_scanned_while_processing: bool,
+    /// What an image looks like while its scan is processed (`lastScanned`, counts,
+    /// `scanStatus`). Default: [`ProcessingProfile::LastScannedWhenProcessed`].
+    pub processing_profile: ProcessingProfile,
+    /// Rate limit of `GET /csapi/vxx/images/list` (the real gateway: 120 per 60 s), counted
+    /// apart from [`EmulatorConfig::rate_limit`].
+    pub list_rate_limit: RateLimitConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -77,7 +81,11 @@ impl Default for EmulatorConfig {
             sensor: SensorTiming::default(),
             docker: DockerSeed::default(),
             seed: 1,
-            hide_last_scanned_while_processing: false,
+            processing_profile: ProcessingProfile::default(),
+            list_rate_limit: RateLimitConfig {
+                limit: 120,
+                window_secs: 60,
+            },
         }
     }
 }
@@ -223,6 +231,61 @@ pub struct ImageSeed {
     pub never_scanned: bool,
     /// Uploaded but never processed (`vulnerabilities: null` forever).
     pub never_processed: bool,
+    /// A re-scan: the platform already holds an earlier processed report of this sha, served
+    /// until this one is processed.
+    pub previous_scan: Option<PreviousScan>,
+}
+
+/// An earlier scan of the same sha that the platform already holds (a re-scan).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreviousScan {
+    /// How long before the image is stored (at start, or by the control API) the earlier scan
+    /// was uploaded and processed, seconds. Default 86400 (a day).
+    pub age_secs: u64,
+    /// The earlier report. Default: the same image with no vulnerabilities (a clean earlier
+    /// scan, so that a client taking it by mistake passes what it should fail).
+    pub generate: Option<ReportSpec>,
+}
+
+impl Default for PreviousScan {
+    fn default() -> Self {
+        PreviousScan {
+            age_secs: 86_400,
+            generate: None,
+        }
+    }
+}
+
+impl PreviousScan {
+    /// The earlier document for `doc` (the new one).
+    pub fn document(&self, doc: &serde_json::Value) -> serde_json::Value {
+        let mut prev = match &self.generate {
+            Some(spec) => crate::generate::generate(spec),
+            None => {
+                let mut d = doc.clone();
+                if let Some(o) = d.as_object_mut() {
+                    o.insert("vulnerabilities".into(), serde_json::json!([]));
+                    for s in o
+                        .get_mut("softwares")
+                        .and_then(serde_json::Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(so) = s.as_object_mut() {
+                            so.insert("vulnerabilities".into(), serde_json::json!([]));
+                        }
+                    }
+                }
+                d
+            }
+        };
+        if let (Some(o), Some(sha)) = (prev.as_object_mut(), doc.get("sha")) {
+            o.insert("sha".into(), sha.clone());
+            o.remove("imageId");
+        }
+        prev
+    }
 }
 
 /// What the simulated sensor container looks like to the plugin's checks.
@@ -253,6 +316,9 @@ pub struct DockerImage {
     pub never_scanned: bool,
     /// Uploaded but never processed.
     pub never_processed: bool,
+    /// A re-scan: the platform already holds an earlier processed report of this image when the
+    /// emulator starts (for images given at start; the report's `sha` is the image's id).
+    pub previous_scan: Option<PreviousScan>,
 }
 
 /// Initial content of the Docker Engine API stand-in.
@@ -313,8 +379,12 @@ pub struct Scenario {
     pub token_lifetime_secs: Option<u64>,
     /// Frozen clock start (epoch ms).
     pub frozen_clock_ms: Option<u64>,
-    /// `lastScanned: null` while processing.
+    /// What an image looks like while processed (`processing-profile = "..."`).
+    pub processing_profile: Option<ProcessingProfile>,
+    /// Older spelling: `true` is `last-scanned-when-processed`, `false` `last-scanned-at-upload`.
     pub hide_last_scanned_while_processing: Option<bool>,
+    /// Rate limit of `/csapi/vxx/images/list`.
+    pub list_rate_limit: Option<RateLimitConfig>,
     /// Directory of image-details JSON files (relative to the scenario file).
     pub image_dir: Option<PathBuf>,
     /// Rate limit.
@@ -383,7 +453,17 @@ impl Scenario {
             config.frozen_clock_ms = Some(v);
         }
         if let Some(v) = self.hide_last_scanned_while_processing {
-            config.hide_last_scanned_while_processing = v;
+            config.processing_profile = if v {
+                ProcessingProfile::LastScannedWhenProcessed
+            } else {
+                ProcessingProfile::LastScannedAtUpload
+            };
+        }
+        if let Some(v) = self.processing_profile {
+            config.processing_profile = v;
+        }
+        if let Some(v) = self.list_rate_limit {
+            config.list_rate_limit = v;
         }
         if let Some(v) = self.image_dir {
             config.image_dir = Some(v);

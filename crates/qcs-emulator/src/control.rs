@@ -15,17 +15,19 @@
 //! | `POST /_emulator/token-lifetime` | `{"seconds":N}` | lifetime of tokens minted from now on |
 //! | `POST /_emulator/users`, `POST /_emulator/clients` | a user / client | adds or replaces an account |
 //! | `POST /_emulator/rate-limit` | `{"limit":N,"window_secs":S}` | changes the CS API limit |
+//! | `POST /_emulator/list-rate-limit` | `{"limit":N,"window_secs":S}` | changes the `/images/list` limit |
+//! | `POST /_emulator/processing-profile` | `{"profile":"last-scanned-at-upload\|…"}` | profile of images stored from now on |
 //! | `POST /_emulator/sensor` | `{"state":"running\|missing\|paused\|not-cicd"}` | Docker stand-in sensor |
 //!
 //! Errors are `400 {"message": ...}`.
 
 use crate::auth::{Client, User};
-use crate::config::SensorState;
+use crate::config::{PreviousScan, SensorState};
 use crate::faults::FaultRule;
 use crate::generate::{ReportSpec, generate};
 use crate::ratelimit::RateLimitConfig;
 use crate::shared::Shared;
-use crate::state::{Lifecycle, Phase};
+use crate::state::{Lifecycle, Phase, ProcessingProfile};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State, rejection::JsonRejection};
@@ -46,6 +48,9 @@ pub struct SeedRequest {
     pub generate: Option<ReportSpec>,
     /// Override the sha (64 hex).
     pub sha: Option<String>,
+    /// A re-scan: the platform already holds an earlier report of this sha (`{}` for the
+    /// defaults: a clean report from a day ago), served until this one is processed.
+    pub previous_scan: Option<PreviousScan>,
     /// Timing, relative to now.
     #[serde(flatten)]
     pub timing: LifecycleRequest,
@@ -98,6 +103,12 @@ struct SensorRequest {
     state: SensorState,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileRequest {
+    profile: ProcessingProfile,
+}
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/_emulator/health", get(health))
@@ -115,6 +126,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/users", post(add_user))
         .route("/_emulator/clients", post(add_client))
         .route("/_emulator/rate-limit", post(rate_limit))
+        .route("/_emulator/list-rate-limit", post(list_rate_limit))
+        .route(
+            "/_emulator/processing-profile",
+            post(processing_profile).get(get_processing_profile),
+        )
         .route("/_emulator/sensor", post(sensor))
         // Real reports run to tens of megabytes (20,000 findings are about 28 MB).
         .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024))
@@ -154,6 +170,9 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
                 "uploadedAt": e.lifecycle.uploaded_at,
                 "processedAt": e.lifecycle.processed_at,
                 "vulnerabilities": e.vulnerability_count,
+                "failed": e.failed,
+                "rescan": e.previous.is_some(),
+                "profile": e.profile,
             })
         })
         .collect();
@@ -176,6 +195,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
         "faults": shared.faults.list(),
         "users": users,
         "tokenLifetimeSecs": shared.token_lifetime_secs(),
+        "processingProfile": shared.images.profile(),
         "sensor": sensor,
     }))
     .into_response()
@@ -198,8 +218,20 @@ pub(crate) fn seed_image(shared: &Shared, req: SeedRequest) -> Result<(String, P
         o.remove("imageId");
     }
     let life = req.timing.at(now);
-    let sha = shared.images.insert(doc, life).map_err(|e| e.to_string())?;
-    Ok((sha, life.phase(now)))
+    let sha = match req.previous_scan {
+        Some(p) => {
+            let prev = p.document(&doc);
+            let at = now.saturating_sub(p.age_secs.saturating_mul(1000));
+            shared.images.insert_rescan(doc, life, prev, at)
+        }
+        None => shared.images.insert_fresh(doc, life),
+    }
+    .map_err(|e| e.to_string())?;
+    let phase = shared
+        .images
+        .get(&sha)
+        .map_or(Phase::Unknown, |e| e.phase(now));
+    Ok((sha, phase))
 }
 
 async fn seed(
@@ -232,7 +264,11 @@ async fn lifecycle(
     let now = shared.clock.now_ms();
     let life = req.at(now);
     if shared.images.set_lifecycle(&id, life) {
-        Json(json!({ "phase": life.phase(now) })).into_response()
+        let phase = shared
+            .images
+            .get(&id)
+            .map_or(Phase::Unknown, |e| e.phase(now));
+        Json(json!({ "phase": phase })).into_response()
     } else {
         (
             StatusCode::NOT_FOUND,
@@ -355,6 +391,36 @@ async fn rate_limit(
         }
         Err(r) => r,
     }
+}
+
+async fn list_rate_limit(
+    State(shared): State<Arc<Shared>>,
+    req: Result<Json<RateLimitConfig>, JsonRejection>,
+) -> Response {
+    match body(req) {
+        Ok(c) => {
+            shared.list_rate.reconfigure(c);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn processing_profile(
+    State(shared): State<Arc<Shared>>,
+    req: Result<Json<ProfileRequest>, JsonRejection>,
+) -> Response {
+    match body(req) {
+        Ok(r) => {
+            shared.images.set_profile(r.profile);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn get_processing_profile(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({ "profile": shared.images.profile() })).into_response()
 }
 
 async fn sensor(

@@ -6,7 +6,10 @@
 //! | `auth/oidc`, `auth/oauth` | `POST /auth/oidc`, `POST /auth/oauth` |
 //! | `images` | `GET /csapi/v1.{2,3}/images` |
 //! | `images/{id}` | `GET /csapi/v1.{2,3}/images/{sha or id}` |
+//! | `images/list` | `GET /csapi/v1.{2,3}/images/list` (bulk list) |
+//! | `images/{id}/vuln` | `GET /csapi/v1.{2,3}/images/{sha or id}/vuln` |
 //! | `images/{id}/vuln/count` | `GET /csapi/v1.{2,3}/images/{sha or id}/vuln/count` |
+//! | `images/{id}/software` | `GET /csapi/v1.{2,3}/images/{sha or id}/software` |
 //! | `csapi/other` | any other `/csapi/...` path |
 //! | `docker/...` | the Docker Engine API stand-in, e.g. `docker/containers/json`, `docker/images/tag` |
 //! | `control` | `/_emulator/...` (never faulted, not logged) |
@@ -29,7 +32,14 @@ pub fn classify(path: &str) -> &'static str {
         if version == "v1.2" || version == "v1.3" {
             match (parts.next(), parts.next(), parts.next()) {
                 (Some("images"), None, None) => return "images",
+                (Some("images"), Some("list"), None) => return "images/list",
                 (Some("images"), Some(_), None) => return "images/{id}",
+                (Some("images"), Some(_), Some("vuln")) if parts.clone().next().is_none() => {
+                    return "images/{id}/vuln";
+                }
+                (Some("images"), Some(_), Some("software")) if parts.clone().next().is_none() => {
+                    return "images/{id}/software";
+                }
                 (Some("images"), Some(_), Some("vuln"))
                     if parts.next() == Some("count") && parts.next().is_none() =>
                 {
@@ -79,7 +89,13 @@ mod tests {
             classify("/csapi/v1.3/images/abc/vuln/count"),
             "images/{id}/vuln/count"
         );
-        assert_eq!(classify("/csapi/v1.3/images/abc/software"), "csapi/other");
+        assert_eq!(
+            classify("/csapi/v1.3/images/abc/software"),
+            "images/{id}/software"
+        );
+        assert_eq!(classify("/csapi/v1.3/images/abc/vuln"), "images/{id}/vuln");
+        assert_eq!(classify("/csapi/v1.2/images/list"), "images/list");
+        assert_eq!(classify("/csapi/v1.3/images/abc/other"), "csapi/other");
         assert_eq!(classify("/csapi/v9/images"), "csapi/other");
         assert_eq!(classify("/_emulator/advance"), "control");
         assert_eq!(classify("/"), "other");

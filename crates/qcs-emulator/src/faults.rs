@@ -28,6 +28,19 @@ pub enum FaultAction {
         #[serde(default)]
         retry_after_secs: Option<u64>,
     },
+    /// Answer with this status and an error body in the other shape seen from the gateway:
+    /// `{"errorCode":"CMS-2002","errorMessage":"…"}` (`qualys-api.md` §4.8). In the scenario
+    /// file: `kind = "status"` with `body = "cms"` and optional `error_code`.
+    StatusCms {
+        /// HTTP status code.
+        status: u16,
+        /// `errorCode` (default `CMS-2002`).
+        #[serde(default)]
+        error_code: Option<String>,
+        /// `errorMessage` (default: the reason phrase).
+        #[serde(default)]
+        message: Option<String>,
+    },
     /// Wait `ms` milliseconds of real time, then answer normally.
     Delay {
         /// Real-time delay in milliseconds.
@@ -78,6 +91,11 @@ struct RawRule {
     message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<u64>,
+    /// Error body shape for kind `status`: `documented` (default) or `cms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,16 +110,47 @@ impl TryFrom<RawRule> for FaultRule {
     fn try_from(r: RawRule) -> Result<Self, String> {
         let extra = |what: &str| format!("`{what}` does not apply to kind `{}`", r.kind);
         let only_status = r.ms.is_none();
-        let no_params = r.status.is_none() && r.message.is_none() && r.retry_after_secs.is_none();
+        let no_params = r.status.is_none()
+            && r.message.is_none()
+            && r.retry_after_secs.is_none()
+            && r.body.is_none()
+            && r.error_code.is_none();
         let action = match r.kind.as_str() {
             "status" => {
                 if !only_status {
                     return Err(extra("ms"));
                 }
-                FaultAction::Status {
-                    status: r.status.ok_or("kind `status` needs `status` (e.g. 503)")?,
-                    message: r.message.clone(),
-                    retry_after_secs: r.retry_after_secs,
+                let status = r.status.ok_or("kind `status` needs `status` (e.g. 503)")?;
+                match r.body.as_deref() {
+                    None | Some("documented") => {
+                        if r.error_code.is_some() {
+                            return Err(
+                                "`error_code` needs `body = \"cms\"` (the documented body's errorCode is \"<status> <REASON>\")".into(),
+                            );
+                        }
+                        FaultAction::Status {
+                            status,
+                            message: r.message.clone(),
+                            retry_after_secs: r.retry_after_secs,
+                        }
+                    }
+                    Some("cms") => {
+                        if r.retry_after_secs.is_some() {
+                            return Err(
+                                "`retry_after_secs` does not apply to `body = \"cms\"`".into()
+                            );
+                        }
+                        FaultAction::StatusCms {
+                            status,
+                            error_code: r.error_code.clone(),
+                            message: r.message.clone(),
+                        }
+                    }
+                    Some(other) => {
+                        return Err(format!(
+                            "unknown error body `{other}`; expected `documented` ({{errorCode,message,timestamp}}) or `cms` ({{errorCode,errorMessage}})"
+                        ));
+                    }
                 }
             }
             "delay" => {
@@ -149,6 +198,8 @@ impl From<FaultRule> for RawRule {
             status: None,
             message: None,
             retry_after_secs: None,
+            body: None,
+            error_code: None,
             ms: None,
             times: f.times,
             probability: f.probability,
@@ -162,6 +213,17 @@ impl From<FaultRule> for RawRule {
                 raw.status = Some(status);
                 raw.message = message;
                 raw.retry_after_secs = retry_after_secs;
+                "status"
+            }
+            FaultAction::StatusCms {
+                status,
+                error_code,
+                message,
+            } => {
+                raw.status = Some(status);
+                raw.message = message;
+                raw.error_code = error_code;
+                raw.body = Some("cms".into());
                 "status"
             }
             FaultAction::Delay { ms } => {
@@ -201,6 +263,19 @@ impl FaultRule {
                 status,
                 message: None,
                 retry_after_secs: None,
+            },
+        )
+    }
+
+    /// A rule answering `status` with the `{"errorCode":"CMS-2002","errorMessage":…}` body
+    /// (`error_code` `None`: `CMS-2002`).
+    pub fn status_cms(endpoint: impl Into<String>, status: u16, error_code: Option<&str>) -> Self {
+        Self::new(
+            endpoint,
+            FaultAction::StatusCms {
+                status,
+                error_code: error_code.map(str::to_owned),
+                message: None,
             },
         )
     }
@@ -249,7 +324,9 @@ impl FaultRule {
         if self.endpoint.is_empty() {
             return bad("the endpoint is empty (hint: use `*` for every endpoint)".into());
         }
-        if let FaultAction::Status { status, .. } = self.action {
+        if let FaultAction::Status { status, .. } | FaultAction::StatusCms { status, .. } =
+            self.action
+        {
             if !(100..=599).contains(&status) {
                 return bad(format!("status {status} is not an HTTP status (100..=599)"));
             }

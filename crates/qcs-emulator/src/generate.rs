@@ -173,6 +173,14 @@ pub struct ReportSpec {
     /// Put the `Log4Shell` detection (QID 376209 on `log4j-core` 2.14.1) first among the
     /// application findings when the image has Java packages and at least one app finding.
     pub log4shell: bool,
+    /// The scan fails: the document says `scanStatus: "FAILED"` with this `scanErrorCode`
+    /// (e.g. `"SCAN_TIMEOUT"`) and `vulnerabilities: null`, and the emulator never serves a
+    /// vulnerability list for it. `None` (default): the scan succeeds (`"SUCCESS"`, `null`).
+    pub scan_error: Option<String>,
+    /// How many findings (the last ones, so the `Log4Shell` finding stays intact in small
+    /// reports) carry a wrongly typed CVSS sub-object, in turn: `cvssInfo` as a string, `cvss3Info`
+    /// as a number, `cvssInfo` as a number with `cvss3Info` as a string. Default 0.
+    pub mistyped_cvss: usize,
 }
 
 impl Default for ReportSpec {
@@ -190,6 +198,8 @@ impl Default for ReportSpec {
             tag: "1.4.2".to_owned(),
             scanned_at_ms: 1_717_243_260_000,
             log4shell: true,
+            scan_error: None,
+            mistyped_cvss: 0,
         }
     }
 }
@@ -962,7 +972,49 @@ pub fn generate(spec: &ReportSpec) -> Value {
     doc.insert("layers".into(), layers);
     doc.insert("vulnerabilities".into(), Value::Array(vulns));
     doc.insert("softwares".into(), Value::Array(softwares));
+    mistype_cvss(&mut doc, spec.mistyped_cvss);
+    if let Some(code) = &spec.scan_error {
+        doc.insert("scanStatus".into(), json!("FAILED"));
+        doc.insert("scanErrorCode".into(), json!(code));
+        doc.insert("vulnerabilities".into(), Value::Null);
+    }
     Value::Object(doc)
+}
+
+/// Gives the last `n` findings a wrongly typed CVSS sub-object (see [`ReportSpec::mistyped_cvss`]).
+fn mistype_cvss(doc: &mut Map<String, Value>, n: usize) {
+    let Some(Value::Array(vulns)) = doc.get_mut("vulnerabilities") else {
+        return;
+    };
+    let len = vulns.len();
+    for (k, v) in vulns.iter_mut().skip(len.saturating_sub(n)).enumerate() {
+        let Some(o) = v.as_object_mut() else { continue };
+        let v2 = o
+            .get("cvssInfo")
+            .and_then(|c| c.get("baseScore"))
+            .and_then(Value::as_str)
+            .unwrap_or("5.0")
+            .to_owned();
+        let v3 = o
+            .get("cvss3Info")
+            .and_then(|c| c.get("baseScore"))
+            .and_then(Value::as_str)
+            .unwrap_or("7.5")
+            .to_owned();
+        let num = |s: &str| s.parse::<f64>().map_or(Value::Null, |f| json!(f));
+        match k % 3 {
+            0 => {
+                o.insert("cvssInfo".into(), json!(v2));
+            }
+            1 => {
+                o.insert("cvss3Info".into(), num(&v3));
+            }
+            _ => {
+                o.insert("cvssInfo".into(), num(&v2));
+                o.insert("cvss3Info".into(), json!(format!("CVSS:3.1/{v3}")));
+            }
+        }
+    }
 }
 
 /// `round(n * share)`, never more than `n` (`share` is clamped to 0..=1).

@@ -51,8 +51,8 @@ pub mod watch;
 
 pub use auth::{Client, User};
 pub use config::{
-    DockerImage, DockerListen, DockerSeed, EmulatorConfig, ImageSeed, Scenario, SensorState,
-    SensorTiming,
+    DockerImage, DockerListen, DockerSeed, EmulatorConfig, ImageSeed, PreviousScan, Scenario,
+    SensorState, SensorTiming,
 };
 pub use control::{LifecycleRequest, SeedRequest};
 pub use error::EmulatorError;
@@ -60,7 +60,7 @@ pub use faults::{FaultAction, FaultRule};
 pub use generate::{Base, ReportSpec, generate, generate_sha};
 pub use log::LogSnapshot;
 pub use ratelimit::RateLimitConfig;
-pub use state::{Lifecycle, Phase};
+pub use state::{Lifecycle, Phase, ProcessingProfile};
 
 use rand::RngCore;
 use rand::SeedableRng;
@@ -173,6 +173,11 @@ impl RunningEmulator {
                 c.modules.join(", ")
             );
         }
+        let _ = writeln!(
+            s,
+            "  processing:     {} (lastScanned, counts and scanStatus while a report is processed)",
+            self.control.processing_profile()
+        );
         if let Some(ca) = &self.ca_path {
             let _ = writeln!(s, "  CA certificate: {}", ca.display());
         }
@@ -293,6 +298,21 @@ impl Control {
         self.shared.rate.reconfigure(limit);
     }
 
+    /// Changes the rate limit of `/csapi/vxx/images/list` (default 120 per 60 s).
+    pub fn set_list_rate_limit(&self, limit: RateLimitConfig) {
+        self.shared.list_rate.reconfigure(limit);
+    }
+
+    /// The processing profile of images stored from now on (images already stored keep theirs).
+    pub fn set_processing_profile(&self, profile: ProcessingProfile) {
+        self.shared.images.set_profile(profile);
+    }
+
+    /// The processing profile images are stored with.
+    pub fn processing_profile(&self) -> ProcessingProfile {
+        self.shared.images.profile()
+    }
+
     /// Switches the Docker stand-in's sensor (no effect without the stand-in).
     pub fn set_sensor_state(&self, state: SensorState) {
         if let Some(d) = &self.shared.docker {
@@ -370,7 +390,7 @@ fn seed_images(shared: &Shared, config: &EmulatorConfig) -> Result<(), EmulatorE
             let doc = load_json(&f)?;
             shared
                 .images
-                .insert(doc, Lifecycle::processed_at(now))
+                .insert_fresh(doc, Lifecycle::processed_at(now))
                 .map_err(|e| EmulatorError::Image {
                     source_name: f.display().to_string(),
                     reason: e.to_string(),
@@ -398,11 +418,55 @@ fn seed_images(shared: &Shared, config: &EmulatorConfig) -> Result<(), EmulatorE
             processed_at: (!seed.never_processed)
                 .then_some(up.saturating_add(seed.processing_secs.saturating_mul(1000))),
         };
+        let stored = match &seed.previous_scan {
+            Some(p) => {
+                let prev = p.document(&doc);
+                let at = now.saturating_sub(p.age_secs.saturating_mul(1000));
+                shared.images.insert_rescan(doc, life, prev, at)
+            }
+            None => shared.images.insert_fresh(doc, life),
+        };
+        stored.map_err(|e| EmulatorError::Image {
+            source_name: name,
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Docker stand-in images with a `previous_scan`: the platform holds their earlier report from
+/// the start, so that the sensor's upload after tagging is a re-scan.
+fn seed_docker_previous_scans(
+    shared: &Shared,
+    config: &EmulatorConfig,
+) -> Result<(), EmulatorError> {
+    let Some(docker) = &shared.docker else {
+        return Ok(());
+    };
+    let now = shared.clock.now_ms();
+    let ids = docker.images(now);
+    for (i, (img, (id, _))) in config.docker.images.iter().zip(ids).enumerate() {
+        let Some(p) = &img.previous_scan else {
+            continue;
+        };
+        let mut spec = p.generate.clone().unwrap_or_else(|| {
+            let mut s = img.report.clone().unwrap_or_default();
+            s.vulnerabilities = 0;
+            s
+        });
+        spec.sha = Some(id.clone());
+        if let Some(t) = img.tags.first() {
+            let (repo, tag) = t.rsplit_once(':').unwrap_or((t.as_str(), "latest"));
+            repo.clone_into(&mut spec.repository);
+            tag.clone_into(&mut spec.tag);
+        }
+        spec.scan_error = None;
+        let at = now.saturating_sub(p.age_secs.saturating_mul(1000));
         shared
             .images
-            .insert(doc, life)
+            .insert_fresh(generate(&spec), Lifecycle::processed_at(at))
             .map_err(|e| EmulatorError::Image {
-                source_name: name,
+                source_name: format!("docker.images[{i}].previous_scan"),
                 reason: e.to_string(),
             })?;
     }
@@ -449,10 +513,10 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         config.sensor,
         docker,
     ));
-    shared
-        .images
-        .set_hide_last_scanned_while_processing(config.hide_last_scanned_while_processing);
+    shared.images.set_profile(config.processing_profile);
+    shared.list_rate.reconfigure(config.list_rate_limit);
     seed_images(&shared, &config)?;
+    seed_docker_previous_scans(&shared, &config)?;
     for f in &config.faults {
         shared.faults.add(f.clone())?;
     }
@@ -484,6 +548,9 @@ pub async fn start(mut config: EmulatorConfig) -> Result<RunningEmulator, Emulat
         (None, None)
     };
 
+    let _ = shared
+        .scheme
+        .set(if tls.is_some() { "https" } else { "http" });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| EmulatorError::Bind {

@@ -7,7 +7,8 @@
 //! after the processing delay. At the upload the watcher removes that tag from the engine
 //! (`DELETE /images/{tag}`), unless it is the image's only tag (`qualys-api.md` §7).
 
-use crate::docker::SCAN_REPO;
+use crate::docker::reference::parse_normalized_named;
+use crate::docker::{SCAN_REPO, is_scan_repository};
 use crate::error::EmulatorError;
 use crate::generate::{ReportSpec, generate};
 use crate::shared::Shared;
@@ -140,10 +141,14 @@ where
     Ok((status, body))
 }
 
-/// Whether `tag` (`[registry/]repo:tag`) is a scan tag.
+/// Whether `tag` is a scan tag: a tagged reference to the repository `qualys_scan_target`,
+/// normalized as Docker does (`qualys_scan_target:<sha>`, `docker.io/library/…`), or as Podman
+/// names local images (`localhost/qualys_scan_target:<sha>`).
 pub fn is_scan_tag(tag: &str) -> bool {
-    tag.rsplit_once(':')
-        .is_some_and(|(repo, _)| repo.rsplit('/').next() == Some(SCAN_REPO))
+    parse_normalized_named(tag).is_ok_and(|r| {
+        r.tag.is_some()
+            && (is_scan_repository(&r) || (r.domain == "localhost" && r.path == SCAN_REPO))
+    })
 }
 
 /// A scan the watcher has started: the tag to remove and when.
@@ -318,10 +323,25 @@ mod tests {
 
     #[test]
     fn scan_tags_and_urls() {
-        assert!(is_scan_tag("qualys_scan_target:abc"));
-        assert!(is_scan_tag("localhost/qualys_scan_target:abc"));
-        assert!(!is_scan_tag("acme/qualys_scan_target_x:abc"));
-        assert!(!is_scan_tag("acme/app:1.0"));
+        for yes in [
+            "qualys_scan_target:abc",
+            "localhost/qualys_scan_target:abc",
+            "docker.io/library/qualys_scan_target:abc",
+            "library/qualys_scan_target:abc",
+            "docker.io/qualys_scan_target:abc",
+        ] {
+            assert!(is_scan_tag(yes), "{yes}");
+        }
+        for no in [
+            "acme/qualys_scan_target_x:abc",
+            "acme/qualys_scan_target:abc",
+            "registry.example.com/qualys_scan_target:abc",
+            "acme/app:1.0",
+            "qualys_scan_target",
+            "<none>:<none>",
+        ] {
+            assert!(!is_scan_tag(no), "{no}");
+        }
         assert_eq!(
             EngineAddr::parse("unix:///run/podman.sock").expect("ok"),
             EngineAddr::Unix("/run/podman.sock".into())

@@ -5,11 +5,19 @@
 //! fixed 30 s schedule simulated on the same timings (list every 30 s, plus the details call once
 //! the image is listed).
 //!
-//! `cargo run --release -p qcs-qualys --example wait_bench -- [IMAGES] [SEED]`
+//! `cargo run --release -p qcs-qualys --example wait_bench -- [IMAGES] [SEED] [OPTIONS]`
 //!
-//! With `--real IMAGES`, all images are waited on at once in real time (the emulator on wall
-//! time, default rate limit, concurrency 8), with one image per list call and with the
-//! default groups of 50: this takes a few minutes.
+//! Options (emulated time): `--profile NAME|all` runs the matrix under the emulator's processing
+//! profile `NAME` (`last-scanned-at-upload`, `last-scanned-when-processed`,
+//! `counts-null-with-status`) or under each of them in turn (default: the emulator's default
+//! profile); `--waves 1,5,50` chooses how many images are waited on at once (default 1, 5, 15,
+//! 25, 50, 100, 200); `--batch 50,1` the images per list call of the qcs rows (default 50, the
+//! client's default; `1` is what a gateway refusing grouped filters leaves). With `--profile`
+//! the fixed 30 s qcs row is left out.
+//!
+//! With `--real IMAGES [--profile NAME|all]`, all images are waited on at once in real time (the
+//! emulator on wall time, default rate limit, concurrency 8), with one image per list call and
+//! with the default groups of 50: this takes a few minutes per profile.
 
 #![allow(
     clippy::unwrap_used,
@@ -21,7 +29,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use qcs_emulator::{Control, EmulatorConfig, LifecycleRequest, ReportSpec, SeedRequest};
+use qcs_emulator::{
+    Control, EmulatorConfig, LifecycleRequest, ProcessingProfile, ReportSpec, SeedRequest,
+};
 use qcs_qualys::clock::Sleep;
 use qcs_qualys::secret::secret;
 use qcs_qualys::{
@@ -60,49 +70,154 @@ fn summary(name: &str, mut delays: Vec<f64>, calls: &[f64]) {
     );
 }
 
+/// The emulated-time matrix's settings, from the command line.
+struct Matrix {
+    images: usize,
+    seed: u64,
+    /// `None`: the emulator's default profile, and the former rows (with the fixed 30 s one).
+    profiles: Option<Vec<ProcessingProfile>>,
+    waves: Vec<usize>,
+    batches: Vec<usize>,
+}
+
+fn list_of<T: std::str::FromStr>(flag: &str, value: Option<&String>) -> Vec<T> {
+    value
+        .map(|v| v.split(',').map(|x| x.trim().parse().ok()).collect())
+        .and_then(|v: Option<Vec<T>>| v.filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| panic!("{flag} takes a comma-separated list of numbers"))
+}
+
+fn matrix(args: &[String]) -> Matrix {
+    let mut m = Matrix {
+        images: 200,
+        seed: 42,
+        profiles: None,
+        waves: vec![1, 5, 15, 25, 50, 100, 200],
+        batches: vec![qcs_qualys::wait::DEFAULT_BATCH],
+    };
+    let mut positional = Vec::new();
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--profile" => {
+                let v = it.next().expect("--profile takes a name or `all`");
+                m.profiles = Some(if v == "all" {
+                    ProcessingProfile::ALL.to_vec()
+                } else {
+                    vec![v.parse().unwrap_or_else(|e| panic!("{e}"))]
+                });
+            }
+            "--waves" => m.waves = list_of("--waves", it.next()),
+            "--batch" => m.batches = list_of("--batch", it.next()),
+            _ => positional.push(a),
+        }
+    }
+    if let Some(n) = positional.first().and_then(|a| a.parse().ok()) {
+        m.images = n;
+    }
+    if let Some(n) = positional.get(1).and_then(|a| a.parse().ok()) {
+        m.seed = n;
+    }
+    m
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--real") {
-        real_time(args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100)).await;
+        let images = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100);
+        let profiles = matrix(&args[2..])
+            .profiles
+            .unwrap_or_else(|| vec![ProcessingProfile::default()]);
+        for profile in profiles {
+            real_time(images, profile).await;
+        }
         return;
     }
-    let images: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
-    let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(42);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let m = matrix(&args);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(m.seed);
     // Upload 10–120 s after tagging, processing 5–60 s (CI/CD sensor, priority queue).
-    let timings: Vec<(u64, u64)> = (0..images)
+    let timings: Vec<(u64, u64)> = (0..m.images)
         .map(|_| (rng.random_range(10..=120), rng.random_range(5..=60)))
         .collect();
-
-    let emu = qcs_emulator::start(EmulatorConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        frozen_clock_ms: Some(1_717_243_200_000),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
-    emu.control().set_rate_limit(qcs_emulator::RateLimitConfig {
-        limit: 1_000_000,
-        window_secs: 60,
-    });
-
-    println!("{images} images, upload 10-120 s after tagging, processing 5-60 s (seed {seed})\n");
     println!(
-        "| strategy | delay p50 (s) | delay p95 (s) | delay max (s) | API calls per image (mean) | max |"
+        "{} images, upload 10-120 s after tagging, processing 5-60 s (seed {})",
+        m.images, m.seed
     );
-    println!("|---|---|---|---|---|---|");
+    let profiles = m
+        .profiles
+        .clone()
+        .unwrap_or_else(|| vec![ProcessingProfile::default()]);
+    for profile in profiles {
+        let emu = qcs_emulator::start(EmulatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            frozen_clock_ms: Some(1_717_243_200_000),
+            processing_profile: profile,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        emu.control().set_rate_limit(qcs_emulator::RateLimitConfig {
+            limit: 1_000_000,
+            window_secs: 60,
+        });
 
-    // The original: list at 0, 30, 60, …; details in the same round once listed.
+        println!("\nprocessing profile `{profile}`\n");
+        println!(
+            "| strategy | delay p50 (s) | delay p95 (s) | delay max (s) | API calls per image (mean) | max |"
+        );
+        println!("|---|---|---|---|---|---|");
+
+        let (delays, calls) = plugin(&timings, profile);
+        summary("original plugin, fixed 30 s (simulated)", delays, &calls);
+
+        let mut strategies = vec![("qcs default (budgeted rounds, 1-10 s)", Interval::default())];
+        if m.profiles.is_none() {
+            strategies.push(("qcs fixed 30 s", Interval::Fixed(Duration::from_secs(30))));
+        }
+        for (name, interval) in strategies {
+            for &batch in &m.batches {
+                for &wave in &m.waves {
+                    if matches!(interval, Interval::Fixed(_)) && wave > 1 {
+                        continue;
+                    }
+                    let (delays, calls) = run_waves(&emu, &timings, wave, interval, batch).await;
+                    let batch_note = if batch == qcs_qualys::wait::DEFAULT_BATCH {
+                        String::new()
+                    } else {
+                        format!(", `batch = {batch}`")
+                    };
+                    summary(
+                        &format!("{name}{batch_note}, {wave} image(s) at once"),
+                        delays,
+                        &calls,
+                    );
+                }
+            }
+        }
+        emu.shutdown().await;
+    }
+}
+
+/// The original plugin on the same timings: a list call at 0, 30, 60 s …; once its list
+/// filter (`lastScanned` within the window) matches the image, a details call in each round
+/// until the report is processed. Under `last-scanned-when-processed` the filter matches only
+/// processed images, so there is one details call; under the other profiles it matches from the
+/// upload. Delay (s) and calls per image.
+fn plugin(timings: &[(u64, u64)], profile: ProcessingProfile) -> (Vec<f64>, Vec<f64>) {
     let mut delays = Vec::new();
     let mut calls = Vec::new();
-    for &(up, proc_) in &timings {
+    for &(up, proc_) in timings {
         let ready = up + proc_;
+        let listed_from = match profile {
+            ProcessingProfile::LastScannedWhenProcessed => ready,
+            _ => up,
+        };
         let mut t = 0;
         let mut n: u32 = 0;
         loop {
             n += 1;
-            if t >= up {
+            if t >= listed_from {
                 n += 1;
             }
             if t >= ready {
@@ -113,21 +228,7 @@ async fn main() {
         delays.push((t - ready) as f64);
         calls.push(f64::from(n));
     }
-    summary("original plugin, fixed 30 s (simulated)", delays, &calls);
-
-    let strategies = [
-        ("qcs default (budgeted rounds, 1-10 s)", Interval::default()),
-        ("qcs fixed 30 s", Interval::Fixed(Duration::from_secs(30))),
-    ];
-    for (name, interval) in strategies {
-        for wave in [1, 5, 15, 25, 50, 100, 200] {
-            if matches!(interval, Interval::Fixed(_)) && wave > 1 {
-                continue;
-            }
-            let (delays, calls) = run_waves(&emu, &timings, wave, interval).await;
-            summary(&format!("{name}, {wave} image(s) at once"), delays, &calls);
-        }
-    }
+    (delays, calls)
 }
 
 /// Waits for `timings.len()` images in waves of `wave` images tagged together; per image the
@@ -137,6 +238,7 @@ async fn run_waves(
     timings: &[(u64, u64)],
     wave: usize,
     interval: Interval,
+    batch: usize,
 ) -> (Vec<f64>, Vec<f64>) {
     let mut cfg = demo_config(emu);
     cfg.clock = Arc::new(EmuClock(emu.control().clone()));
@@ -145,6 +247,7 @@ async fn run_waves(
     let opts = WaitOptions {
         timeout: Duration::from_secs(900),
         interval,
+        batch,
         ..WaitOptions::default()
     };
     let api_calls = || {
@@ -224,14 +327,15 @@ fn seed(emu: &qcs_emulator::RunningEmulator, seed: u64, up: u64, processing: u64
     sha
 }
 
-/// All images at once, in real time.
-async fn real_time(images: usize) {
+/// All images at once, in real time, under `profile`.
+async fn real_time(images: usize, profile: ProcessingProfile) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let timings: Vec<(u64, u64)> = (0..images)
         .map(|_| (rng.random_range(10..=120), rng.random_range(5..=60)))
         .collect();
     println!(
-        "{images} images at once, real time, upload 10-120 s after tagging, processing 5-60 s\n"
+        "\n{images} images at once, real time, upload 10-120 s after tagging, processing 5-60 s, \
+         processing profile `{profile}`\n"
     );
     println!(
         "| strategy | delay p50 (s) | delay p95 (s) | delay max (s) | API calls per image (mean) | max (own calls) |"
@@ -243,6 +347,7 @@ async fn real_time(images: usize) {
     ] {
         let emu = qcs_emulator::start(EmulatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
+            processing_profile: profile,
             ..EmulatorConfig::default()
         })
         .await

@@ -143,11 +143,27 @@ async fn fetch(
     let url = format!("{}{path}", inner.gateway.url);
     let endpoint = format!("POST {path}");
     let mut attempt: u32 = 0;
+    let mut last: Option<String> = None;
     loop {
         attempt += 1;
+        // The request timeout, cut to what is left before the deadline (at least a moment for
+        // the first attempt, which is always made).
+        let timeout = match inner.time_left(deadline) {
+            Some(t) => t,
+            None if attempt == 1 => Duration::from_millis(100).min(inner.request_timeout),
+            None => {
+                return Err(QualysError::GaveUp {
+                    method: "POST",
+                    endpoint: format!("{path} at {}", inner.gateway.url),
+                    attempts: attempt - 1,
+                    last: last.unwrap_or_else(|| "no time left before the deadline".into()),
+                });
+            }
+        };
         let req = inner
             .http
             .post(&url)
+            .timeout(timeout)
             .header(reqwest::header::ACCEPT, "application/json");
         let req = match &inner.creds {
             Credentials::Basic { username, password } => req.form(&[
@@ -172,7 +188,15 @@ async fn fetch(
             Screened::Transient(reason) => (reason, None),
             Screened::Answer(resp, hint) => {
                 let status = resp.status().as_u16();
-                match resp.text().await {
+                let body = inner
+                    .read_body(resp)
+                    .await
+                    .map_err(|limit| QualysError::TooLarge {
+                        endpoint: format!("{endpoint} at {}", inner.gateway.url),
+                        limit,
+                    })?
+                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                match body {
                     Err(e) => (
                         format!(
                             "HTTP {status}, body unreadable: {}",
@@ -232,6 +256,7 @@ async fn fetch(
             });
         }
         tracing::info!(%endpoint, attempt, wait = ?wait, reason = %failure, "retrying authentication");
+        last = Some(failure);
         inner.clock.sleep(wait.max(Duration::from_millis(1))).await;
     }
 }

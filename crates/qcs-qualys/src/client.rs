@@ -26,8 +26,12 @@ pub struct ClientConfig {
     pub tls: TlsConfig,
     /// Proxy.
     pub proxy: ProxyConfig,
-    /// Limit of one HTTP request (connect, send, read the whole answer).
+    /// Limit of one HTTP request (connect, send, read the whole answer); a request is never
+    /// given more than what is left before its caller's deadline.
     pub request_timeout: Duration,
+    /// The largest answer read, in bytes ([`DEFAULT_MAX_ANSWER`]); a larger one ends the call
+    /// with [`QualysError::TooLarge`] without being read further.
+    pub max_answer: u64,
     /// How long authentication may keep retrying.
     pub auth_deadline: Duration,
     /// Backoff settings.
@@ -42,7 +46,8 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Defaults for everything but the gateway and the credentials: 30 s per request, 2 min to
-    /// authenticate, refresh 5 min before expiry, 2500 calls per 60 s, wall time.
+    /// authenticate, refresh 5 min before expiry, 2500 calls per 60 s, answers up to 256 MiB,
+    /// wall time.
     pub fn new(gateway: Gateway, credentials: Credentials) -> Self {
         ClientConfig {
             gateway,
@@ -50,6 +55,7 @@ impl ClientConfig {
             tls: TlsConfig::default(),
             proxy: ProxyConfig::default(),
             request_timeout: Duration::from_secs(30),
+            max_answer: DEFAULT_MAX_ANSWER,
             auth_deadline: Duration::from_secs(120),
             retry: RetryPolicy::default(),
             rate: RateLimit::default(),
@@ -58,6 +64,10 @@ impl ClientConfig {
         }
     }
 }
+
+/// The largest API answer read by default: 256 MiB (the largest image details seen are a few
+/// tens of MiB).
+pub const DEFAULT_MAX_ANSWER: u64 = 256 * 1024 * 1024;
 
 /// What `test-connection` shows.
 #[derive(Debug, Clone)]
@@ -84,6 +94,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: RetryPolicy,
     pub(crate) refresh_margin: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_answer: u64,
     auth_deadline: Duration,
     limiter: Limiter,
     tokens: TokenCache,
@@ -127,6 +139,39 @@ impl Inner {
         }
     }
 
+    /// The timeout of a request sent now: the request timeout, cut to what is left before
+    /// `deadline`; `None` when nothing is left.
+    pub(crate) fn time_left(&self, deadline: jiff::Timestamp) -> Option<Duration> {
+        let left = clock::since(deadline, self.clock.now());
+        (!left.is_zero()).then(|| left.min(self.request_timeout))
+    }
+
+    /// Reads an answer's body, at most [`Inner::max_answer`] bytes: `Err` (the limit) when it
+    /// is larger (told by `Content-Length` or found while reading); the inner error when the
+    /// body broke off.
+    pub(crate) async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+    ) -> Result<reqwest::Result<Bytes>, u64> {
+        let limit = self.max_answer;
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(limit);
+        }
+        let mut body = bytes::BytesMut::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return Err(limit);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(Ok(body.freeze())),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    }
+
     pub(crate) fn proxy_auth_error(&self) -> QualysError {
         QualysError::ProxyAuth {
             proxy: self
@@ -160,12 +205,24 @@ pub struct QualysClient {
 
 /// The `message` of an error body, or a short excerpt of a body that has none.
 pub(crate) fn message_of(body: &str) -> String {
+    /// The documented shape (`message`), or the `CMS-…` one (`errorCode`, `errorMessage`).
     #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct ErrorBody {
         message: Option<String>,
+        error_message: Option<String>,
+        error_code: Option<serde_json::Value>,
     }
-    if let Ok(ErrorBody { message: Some(m) }) = serde_json::from_str::<ErrorBody>(body) {
-        return m;
+    if let Ok(b) = serde_json::from_str::<ErrorBody>(body) {
+        if let Some(m) = b.message.filter(|m| !m.trim().is_empty()) {
+            return m;
+        }
+        if let Some(m) = b.error_message.filter(|m| !m.trim().is_empty()) {
+            return match b.error_code {
+                Some(serde_json::Value::String(c)) if !c.is_empty() => format!("{c}: {m}"),
+                _ => m,
+            };
+        }
     }
     let t = body.trim();
     if t.is_empty() {
@@ -176,6 +233,10 @@ pub(crate) fn message_of(body: &str) -> String {
         s.push('…');
     }
     s
+}
+
+fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
 }
 
 /// A 200 body that is not a JSON object is a bad answer (an HTML error page, nothing, a cut
@@ -216,6 +277,8 @@ impl QualysClient {
                 clock: config.clock,
                 retry: config.retry,
                 refresh_margin: config.refresh_margin,
+                request_timeout: config.request_timeout,
+                max_answer: config.max_answer,
                 auth_deadline: config.auth_deadline,
                 limiter: Limiter::new(config.rate),
                 tokens: TokenCache::new(),
@@ -238,6 +301,16 @@ impl QualysClient {
     /// Authenticates (or reuses the token) and checks the CS module.
     pub async fn connect(&self) -> Result<ConnectionInfo, QualysError> {
         let deadline = clock::add(self.inner.clock.now(), self.inner.auth_deadline);
+        self.connect_until(deadline).await
+    }
+
+    /// [`Self::connect`], giving up at `deadline` (or after the authentication deadline, when
+    /// that comes first): no request outlives it.
+    pub async fn connect_until(
+        &self,
+        deadline: jiff::Timestamp,
+    ) -> Result<ConnectionInfo, QualysError> {
+        let deadline = deadline.min(clock::add(self.inner.clock.now(), self.inner.auth_deadline));
         let t = self.inner.tokens.get(&self.inner, None, deadline).await?;
         Ok(ConnectionInfo {
             gateway: self.inner.gateway.url.clone(),
@@ -316,24 +389,47 @@ impl QualysClient {
         deadline: jiff::Timestamp,
         on_retry: Option<RetryHook<'_>>,
     ) -> Result<Answer, QualysError> {
+        self.get_limited(path, make_query, deadline, on_retry, None)
+            .await
+    }
+
+    /// [`Self::get_observed`]; with `max_5xx`, the `max_5xx`-th 5xx answer of this call ends it
+    /// with [`QualysError::Http`] instead of another retry (a grouped list call then falls back
+    /// to one image per call).
+    pub(crate) async fn get_limited(
+        &self,
+        path: &str,
+        make_query: &Query<'_>,
+        deadline: jiff::Timestamp,
+        on_retry: Option<RetryHook<'_>>,
+        max_5xx: Option<u32>,
+    ) -> Result<Answer, QualysError> {
         let inner = &*self.inner;
         let url = format!("{}{path}", inner.gateway.url);
+        let mut server_errors: u32 = 0;
         let mut attempt: u32 = 0;
         let mut refused: Option<u64> = None;
         let mut reauthed = false;
+        let mut last: Option<String> = None;
         loop {
             attempt += 1;
-            let auth_deadline = deadline.max(clock::add(inner.clock.now(), inner.auth_deadline));
-            let token = inner
-                .tokens
-                .get(inner, refused.take(), auth_deadline)
-                .await?;
+            // Authentication too ends by the deadline: no request outlives it.
+            let token = inner.tokens.get(inner, refused.take(), deadline).await?;
             inner.limiter.acquire(&*inner.clock).await;
+            let Some(timeout) = inner.time_left(deadline) else {
+                return Err(QualysError::GaveUp {
+                    method: "GET",
+                    endpoint: format!("{path} at {}", inner.gateway.url),
+                    attempts: attempt - 1,
+                    last: last.unwrap_or_else(|| "no time left before the deadline".into()),
+                });
+            };
             let query = make_query(inner.clock.now());
-            tracing::trace!(path, ?query, attempt, "GET");
+            tracing::trace!(path, ?query, attempt, ?timeout, "GET");
             let sent = inner
                 .http
                 .get(&url)
+                .timeout(timeout)
                 .query(&query)
                 .bearer_auth(token.secret.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json")
@@ -348,7 +444,15 @@ impl QualysClient {
                         .get(reqwest::header::CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    match resp.bytes().await {
+                    let body =
+                        inner
+                            .read_body(resp)
+                            .await
+                            .map_err(|limit| QualysError::TooLarge {
+                                endpoint: format!("GET {path} at {}", inner.gateway.url),
+                                limit,
+                            })?;
+                    match body {
                         Err(e) => (
                             format!(
                                 "HTTP {status} with a body that broke off: {}",
@@ -359,6 +463,22 @@ impl QualysClient {
                         Ok(body) => {
                             tracing::trace!(path, status, bytes = body.len(), "answer");
                             match status {
+                                200 if is_blank(&body)
+                                    && !ctype.as_deref().is_some_and(|c| {
+                                        c.to_ascii_lowercase().contains("html")
+                                    }) =>
+                                {
+                                    // A Qualys-written client reads this as "no records"
+                                    // (`qualys-api.md` §4.8): the same as 204.
+                                    tracing::debug!(
+                                        path,
+                                        "HTTP 200 with an empty body: read as 204"
+                                    );
+                                    return Ok(Answer {
+                                        status: 204,
+                                        body: Bytes::new(),
+                                    });
+                                }
                                 200 => match json_object_problem(ctype.as_deref(), &body) {
                                     None => return Ok(Answer { status, body }),
                                     Some(p) => (format!("HTTP 200 with {p}"), None),
@@ -374,6 +494,19 @@ impl QualysClient {
                                     refused = Some(token.generation);
                                     attempt -= 1;
                                     continue;
+                                }
+                                500..=599
+                                    if max_5xx.is_some_and(|m| {
+                                        server_errors += 1;
+                                        server_errors >= m
+                                    }) =>
+                                {
+                                    return Err(QualysError::Http {
+                                        method: "GET",
+                                        endpoint: format!("{path} at {}", inner.gateway.url),
+                                        status,
+                                        message: message_of(&String::from_utf8_lossy(&body)),
+                                    });
                                 }
                                 408 | 409 | 425 | 429 | 500..=599 => {
                                     if let (409 | 429, Some(h)) = (status, hint) {
@@ -406,7 +539,7 @@ impl QualysClient {
                 || inner.retry.backoff(attempt),
                 |h| h.min(inner.retry.max_hint),
             );
-            if clock::add(inner.clock.now(), wait) > deadline {
+            if clock::add(inner.clock.now(), wait) >= deadline {
                 return Err(QualysError::GaveUp {
                     method: "GET",
                     endpoint: format!("{path} at {}", inner.gateway.url),
@@ -418,6 +551,7 @@ impl QualysClient {
             if let Some(hook) = on_retry {
                 hook(&failure);
             }
+            last = Some(failure);
             inner.clock.sleep(wait.max(Duration::from_millis(1))).await;
         }
     }
@@ -435,6 +569,10 @@ mod tests {
         );
         assert_eq!(message_of(""), "(empty body)");
         assert_eq!(message_of("oops"), "oops");
+        assert_eq!(
+            message_of(r#"{"errorCode":"CMS-2002","errorMessage":"Image not found"}"#),
+            "CMS-2002: Image not found"
+        );
         assert!(json_object_problem(Some("text/html"), b"<html>").is_some());
         assert!(json_object_problem(None, b"  ").is_some());
         assert!(json_object_problem(Some("application/json"), b" {}").is_none());

@@ -102,6 +102,24 @@ pub enum QualysError {
         /// The last failure.
         last: String,
     },
+    /// Qualys reports the image's scan as failed (`scanStatus` a failure value, or
+    /// `scanErrorCode` set): no result will come for this tagging.
+    #[error("Qualys reports the scan of image {sha} as failed ({reason})")]
+    ScanFailed {
+        /// The image sha.
+        sha: String,
+        /// What the answer said (`scanStatus`, `scanErrorCode`).
+        reason: String,
+    },
+    /// The image details answer is not a usable report, again and again: a field the verdict
+    /// needs cannot be read (or the document is not image details at all).
+    #[error("the image details of {sha} are not usable: {reason}")]
+    BadReport {
+        /// The image sha.
+        sha: String,
+        /// Why.
+        reason: String,
+    },
     /// No complete scan result before the wait timeout.
     #[error("timed out after {} waiting for the scan result of image {sha}: {last_state}", fmt_duration(*.waited))]
     Timeout {
@@ -111,6 +129,24 @@ pub enum QualysError {
         waited: Duration,
         /// The last state seen (not scanned yet, processing).
         last_state: String,
+    },
+    /// The wait was cancelled (the process got SIGINT or SIGTERM) before a result came.
+    #[error("cancelled after {} while waiting for the scan result of image {sha}: {last_state}", fmt_duration(*.waited))]
+    Cancelled {
+        /// The image sha.
+        sha: String,
+        /// How long it waited.
+        waited: Duration,
+        /// The last state seen.
+        last_state: String,
+    },
+    /// An answer is larger than the limit on API answers (`[qualys] max-answer-size`).
+    #[error("the answer of {endpoint} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// What was called.
+        endpoint: String,
+        /// The limit in bytes.
+        limit: u64,
     },
 }
 
@@ -142,8 +178,12 @@ impl QualysError {
             | Self::Http { .. }
             | Self::ProxyAuth { .. }
             | Self::Tls { .. }
-            | Self::GaveUp { .. } => ExitCode::Api,
-            Self::Timeout { .. } => ExitCode::NoResult,
+            | Self::GaveUp { .. }
+            | Self::TooLarge { .. }
+            | Self::BadReport { .. } => ExitCode::Api,
+            Self::Timeout { .. } | Self::ScanFailed { .. } | Self::Cancelled { .. } => {
+                ExitCode::NoResult
+            }
         }
     }
 
@@ -194,6 +234,18 @@ impl QualysError {
             }
             Self::Timeout { .. } => {
                 "check that the CI/CD sensor runs and sees the image, or raise the wait limit (--timeout)"
+            }
+            Self::ScanFailed { .. } => {
+                "look at the image in the Qualys portal (Container Security > Images) and at the sensor's log; tag the image again (run qcs scan again) for a new scan"
+            }
+            Self::Cancelled { .. } => {
+                "the run was interrupted; run qcs scan again for a verdict on this image"
+            }
+            Self::TooLarge { .. } => {
+                "raise the limit with --max-answer-size / QCS_MAX_ANSWER_SIZE / [qualys] max-answer-size (e.g. 1GiB) if such an answer is expected; otherwise check the gateway URL"
+            }
+            Self::BadReport { .. } => {
+                "Qualys answered image details that qcs cannot judge; run with -vv to see the answer and report it (qcs never passes an image on a report it cannot read)"
             }
         }
     }

@@ -489,6 +489,7 @@ pub(crate) mod fixture {
             tags: vec!["registry.example:5000/acme/app:1.0".into()],
             operating_system: Some("Debian Linux 12".into()),
             image: qcs_core::summary::ImageDetails::default(),
+            warnings: Vec::new(),
         };
         let mut passed = failed.clone();
         passed.outcome = Outcome::Passed;

@@ -285,10 +285,13 @@ fn error_kind_label(k: qcs_core::summary::ErrorKind) -> &'static str {
     match k {
         ErrorKind::Timeout => "Timed out",
         ErrorKind::NotProcessed => "Not processed yet",
+        ErrorKind::ScanFailed => "Scan failed",
+        ErrorKind::InvalidFinding => "Finding out of range",
         ErrorKind::Api => "Qualys API error",
         ErrorKind::Engine => "Container engine error",
         ErrorKind::Sensor => "Sensor problem",
         ErrorKind::Config => "Configuration error",
+        ErrorKind::Cancelled => "Cancelled",
     }
 }
 

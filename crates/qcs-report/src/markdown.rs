@@ -1,10 +1,11 @@
 //! `summary.md`: the verdict in GitHub-flavoured Markdown, for `$GITHUB_STEP_SUMMARY` and
 //! merge-request comments.
 //!
-//! A headline and one row per image (verdict, counts by severity, failing conditions); then per
-//! image its conditions (configured vs found), its top findings (those that made it fail first,
-//! then by severity), what the exclusions did, and every finding in a collapsed `<details>`
-//! table. The whole stays under [`MAX_BYTES`] (GitHub caps a step summary at 1 MiB): rows of the
+//! A headline and one row per image (verdict, with `⚠️ N warnings` when parts of its report were
+//! read as absent, counts by severity, failing conditions); then per image its warnings (a
+//! `[!WARNING]` alert), its conditions (configured vs found), its top findings (those that made
+//! it fail first, then by severity), what the exclusions did, and every finding in a collapsed
+//! `<details>` table. The whole stays under [`MAX_BYTES`] (GitHub caps a step summary at 1 MiB): rows of the
 //! collapsed tables, then whole image sections, are left out first, and a closing note says how
 //! many and where the rest is (`summary.json`).
 
@@ -28,6 +29,8 @@ const TOP: usize = 10;
 const SHOW: usize = 3;
 /// Room kept for the closing note.
 const RESERVE: usize = 1024;
+/// Warnings listed per image (the rest are counted).
+const WARNINGS: usize = 10;
 
 /// Writes the Markdown summary into `out`.
 pub fn write(summary: &Summary, mut out: impl Write) -> io::Result<()> {
@@ -166,7 +169,12 @@ fn headline(summary: &Summary, limit: usize) -> String {
 /// An image's row in the headline table.
 fn overview_row(img: &ImageResult) -> String {
     let e = &img.evaluation;
-    let mut out = format!("| {} | {} |", code(image_name(img)), verdict(e.outcome));
+    let mut out = format!(
+        "| {} | {}{} |",
+        code(image_name(img)),
+        verdict(e.outcome),
+        warning_note(&e.warnings)
+    );
     for level in (0..5).rev() {
         let cell = e.counts.as_ref().map_or_else(
             || "–".to_owned(),
@@ -196,6 +204,7 @@ fn section(img: &ImageResult) -> String {
     if img.input != image_name(img) {
         let _ = writeln!(out, "Input: {}\n", code(&img.input));
     }
+    warning_alert(&e.warnings, &mut out);
     if let Some(err) = &e.error {
         let kind = serde_json::to_value(err.kind)
             .ok()
@@ -248,6 +257,35 @@ fn section(img: &ImageResult) -> String {
         }
     }
     out
+}
+
+/// ` · ⚠️ N warning(s)` after a verdict, or nothing.
+fn warning_note(warnings: &[String]) -> String {
+    match warnings.len() {
+        0 => String::new(),
+        n => format!(" · ⚠️ {n} warning{}", plural(n)),
+    }
+}
+
+/// A `[!WARNING]` alert listing what was read as absent (at most [`WARNINGS`] lines).
+fn warning_alert(warnings: &[String], out: &mut String) {
+    let n = warnings.len();
+    if n == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "> [!WARNING]\n> {n} warning{}: parts of the report had the wrong type and were read as \
+         absent; the verdict rests on the rest.",
+        plural(n)
+    );
+    for w in warnings.iter().take(WARNINGS) {
+        let _ = writeln!(out, "> - {}", escape_md(w));
+    }
+    if n > WARNINGS {
+        let _ = writeln!(out, "> - … and {} more (see `summary.json`)", n - WARNINGS);
+    }
+    out.push('\n');
 }
 
 /// Appends the collapsed table of every finding, as many rows as fit under `budget`; returns
@@ -381,6 +419,48 @@ mod tests {
         );
         assert!(md.contains("exit code 1"), "{md}");
         assert!(!md.contains("[!NOTE]"), "{md}");
+    }
+
+    #[test]
+    fn warnings_are_noted_in_the_verdict_and_listed_in_the_section() {
+        let mut s = fixture::summary();
+        s.images[0].evaluation.warnings = vec![
+            "`cvssInfo` is a string, not an object: read as absent (2 times)".into(),
+            "`threatIntel` is an array, not an object: read as absent".into(),
+        ];
+        let md = render(&s);
+        assert!(
+            md.contains("| `registry.example:5000/acme/app:1.0` | ❌ failed · ⚠️ 2 warnings | 2 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "> [!WARNING]\n> 2 warnings: parts of the report had the wrong type and were read as absent; the verdict rests on the rest.\n\
+                 > - `cvssInfo` is a string, not an object: read as absent (2 times)\n\
+                 > - `threatIntel` is an array, not an object: read as absent\n\n"
+            ),
+            "{md}"
+        );
+        assert_eq!(md.matches("[!WARNING]").count(), 1, "only that image: {md}");
+        assert_eq!(md.matches("⚠️ 2 warnings").count(), 1, "{md}");
+
+        s.images[0].evaluation.warnings = (0..WARNINGS + 2).map(|i| format!("w{i}")).collect();
+        let md = render(&s);
+        assert!(
+            md.contains(&format!("⚠️ {} warnings |", WARNINGS + 2)),
+            "{md}"
+        );
+        assert!(md.contains("> - … and 2 more (see `summary.json`)"), "{md}");
+        assert!(!md.contains(&format!("> - w{WARNINGS}\n")), "{md}");
+    }
+
+    #[test]
+    fn no_warnings_no_note() {
+        let md = render(&fixture::summary());
+        assert!(
+            !md.contains("[!WARNING]") && !md.contains("warning"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The verdict table people read at the end of a run: per image its outcome and counts by
-//! severity, then for a failure each failing condition with configured vs found, and what the
-//! exclusions did.
+//! severity, then for a failure each failing condition with configured vs found, what the
+//! exclusions did, and the parts of the report that were read as absent (its warnings).
 
 use std::fmt::Write as _;
 
@@ -125,7 +125,7 @@ fn list<T: std::fmt::Display>(items: &[T]) -> String {
     crate::common::list(items, SHOW)
 }
 
-/// The lines under an image: its error, its failing conditions, its exclusions.
+/// The lines under an image: its error, its failing conditions, its exclusions, its warnings.
 fn details(img: &ImageResult) -> Vec<String> {
     let e = &img.evaluation;
     let mut out = Vec::new();
@@ -136,7 +136,26 @@ fn details(img: &ImageResult) -> Vec<String> {
         failing(c, &mut out);
     }
     out.extend(crate::common::exclusion_lines(&e.exclusions, SHOW));
+    warnings(&e.warnings, &mut out);
     out
+}
+
+/// `⚠ N warnings` and one line each (at most [`SHOW`], the rest counted).
+fn warnings(warnings: &[String], out: &mut Vec<String>) {
+    if warnings.is_empty() {
+        return;
+    }
+    let n = warnings.len();
+    out.push(format!(
+        "\u{26a0} {n} warning{}: parts of the report had the wrong type and were read as absent",
+        if n == 1 { "" } else { "s" }
+    ));
+    for w in warnings.iter().take(SHOW) {
+        out.push(format!("  warning: {w}"));
+    }
+    if n > SHOW {
+        out.push(format!("  … and {} more (see summary.json)", n - SHOW));
+    }
 }
 
 fn failing(c: &Conditions, out: &mut Vec<String>) {
@@ -179,5 +198,54 @@ fn failing(c: &Conditions, out: &mut Vec<String>) {
             list(&c.software.found),
             list(&c.software.list)
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::fixture;
+
+    const CVSS: &str = "`cvssInfo` is a string, not an object: read as absent (2 times)";
+    const CVSS3: &str = "`cvss3Info` is a number, not an object: read as absent";
+
+    #[test]
+    fn warnings_are_a_note_and_their_lines_under_the_image() {
+        let mut s = fixture::summary();
+        s.images[1].evaluation.warnings = vec![CVSS.into(), CVSS3.into()];
+        let t = render(&s, Style::default());
+        let label = label(&s.images[1]);
+        let block = t
+            .split(&format!("\n{label}\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no details for {label} in:\n{t}"));
+        let lines: Vec<&str> = block.lines().take(3).collect();
+        assert_eq!(
+            lines,
+            [
+                "  \u{26a0} 2 warnings: parts of the report had the wrong type and were read as absent",
+                &format!("    warning: {CVSS}"),
+                &format!("    warning: {CVSS3}"),
+            ],
+            "{t}"
+        );
+        assert!(t.contains("PASSED"), "the verdict stands: {t}");
+    }
+
+    #[test]
+    fn no_warnings_no_note_and_many_are_counted() {
+        let s = fixture::summary();
+        assert!(!render(&s, Style::default()).contains('\u{26a0}'));
+
+        let mut s = fixture::summary();
+        s.images[0].evaluation.warnings = (0..SHOW + 3).map(|i| format!("w{i}")).collect();
+        let t = render(&s, Style::default());
+        assert!(
+            t.contains(&format!("\u{26a0} {} warnings", SHOW + 3)),
+            "{t}"
+        );
+        assert!(t.contains(&format!("    warning: w{}\n", SHOW - 1)), "{t}");
+        assert!(!t.contains(&format!("warning: w{SHOW}\n")), "{t}");
+        assert!(t.contains("  … and 3 more (see summary.json)"), "{t}");
     }
 }

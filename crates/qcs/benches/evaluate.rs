@@ -29,8 +29,8 @@ fn policy() -> Policy {
             "python3\\..*".into(),
         ],
         fail_cvss: Some("max:9.0".into()),
-        potential: true,
-        fixable_only: false,
+        potential: Some(true),
+        fixable_only: None,
         exclude_qids: vec!["6000123,370000-370100".into()],
         exclude_cves: vec!["CVE-2023-1234".into()],
     };

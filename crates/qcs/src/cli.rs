@@ -186,6 +186,10 @@ pub(crate) struct WaitArgs {
     /// waited on at the same time.
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
+    /// Images per list call while waiting (default 50; 1 = one image per call, as the Jenkins
+    /// plugin does; any doubt about a grouped answer falls back to 1) [env: QCS_WAIT_BATCH].
+    #[arg(long, value_name = "N")]
+    pub(crate) batch: Option<usize>,
 }
 
 /// `qcs demo`.
@@ -241,6 +245,16 @@ pub(crate) struct EmulatorArgs {
     /// tagged qualys_scan_target:<sha>, as the CI/CD sensor does.
     #[arg(long, value_name = "URL")]
     pub(crate) watch_engine: Option<String>,
+    /// What an image looks like while its report is processed: last-scanned-when-processed
+    /// (default: lastScanned null until processed), last-scanned-at-upload, or
+    /// counts-null-with-status (null counts and scanStatus while the scan runs). Wins over the
+    /// scenario file's processing-profile.
+    #[arg(long, value_name = "NAME", value_parser = parse_processing_profile)]
+    pub(crate) processing_profile: Option<qcs_emulator::ProcessingProfile>,
+}
+
+fn parse_processing_profile(s: &str) -> Result<qcs_emulator::ProcessingProfile, String> {
+    s.parse()
 }
 
 /// `qcs policy …`.
@@ -267,6 +281,10 @@ pub(crate) struct EvaluateArgs {
     /// Evaluate as of this time (RFC 3339) instead of now; decides which exclusions expired.
     #[arg(long, value_name = "TIME")]
     pub(crate) now: Option<jiff::Timestamp>,
+    /// The largest report file read, e.g. 512MiB, 1GiB or a number of bytes (default 256MiB);
+    /// a larger file or pipe is refused without being read further [env: QCS_MAX_REPORT_SIZE].
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) max_report_size: Option<String>,
 }
 
 /// Where reports go.
@@ -300,11 +318,13 @@ pub(crate) struct PolicyArgs {
     /// [policy] table or `policy = "file"`.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
-    /// The Jenkins plugin's criteria JSON ({"failConditions": {...}}); adds to the policy file,
-    /// and flags add to both.
+    /// The Jenkins plugin's criteria JSON ({"failConditions": {...}}). Over the policy file,
+    /// and flags over both, the later wins per condition (a severity level, the CVSS threshold,
+    /// potential, fixable-only); list entries add up. See docs/policy.md.
     #[arg(long, value_name = "FILE")]
     pub(crate) criteria_json: Option<PathBuf>,
-    /// Fail when more than LIMIT vulnerabilities of LEVEL are found: 5=0,4=2.
+    /// Fail when more than LIMIT vulnerabilities of LEVEL are found: 5=0,4=2; LEVEL=off drops a
+    /// level's limit from the policy file.
     #[arg(long, value_name = "LEVEL=LIMIT,...")]
     pub(crate) fail_severity: Vec<String>,
     /// Fail when any of these QIDs (or inclusive ranges a-b) is found.
@@ -317,15 +337,18 @@ pub(crate) struct PolicyArgs {
     /// = (version regex), <, <=, >, >= (version order).
     #[arg(long, value_name = "FILTER,...")]
     pub(crate) fail_software: Vec<String>,
-    /// Fail at a CVSS base score: VERSION:SCORE with VERSION 2, 3 or max, e.g. 3:7.0.
+    /// Fail at a CVSS base score: VERSION:SCORE with VERSION 2, 3 or max, e.g. 3:7.0 (replaces
+    /// the policy file's threshold; off drops it).
     #[arg(long, value_name = "VERSION:SCORE")]
     pub(crate) fail_cvss: Option<String>,
-    /// Also apply the conditions to POTENTIAL vulnerabilities.
-    #[arg(long)]
-    pub(crate) potential: bool,
-    /// Count only vulnerabilities with a patch available.
-    #[arg(long)]
-    pub(crate) fixable_only: bool,
+    /// Also apply the conditions to POTENTIAL vulnerabilities; --potential=false switches off
+    /// the policy file's potential = true.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub(crate) potential: Option<bool>,
+    /// Count only vulnerabilities with a patch available; --fixable-only=false switches off the
+    /// policy file's fixable-only = true.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub(crate) fixable_only: Option<bool>,
     /// Exclude these QIDs (or ranges a-b) from judgement.
     #[arg(long, value_name = "QID,...")]
     pub(crate) exclude_qids: Vec<String>,

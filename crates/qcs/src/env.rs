@@ -6,6 +6,8 @@ pub(crate) const QCS_LOG: &str = "QCS_LOG";
 pub(crate) const QCS_CONFIG: &str = "QCS_CONFIG";
 /// Set (to anything) to turn colours off.
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
+/// Images per list call while waiting (`[wait] batch`; 1 = one image per call).
+pub(crate) const QCS_WAIT_BATCH: &str = "QCS_WAIT_BATCH";
 
 /// Qualys platform code (US1…KSA1, or the plugin's `US_PLATFORM_2` style).
 pub(crate) const QUALYS_PLATFORM: &str = "QUALYS_PLATFORM";
@@ -126,6 +128,7 @@ pub(crate) const ALL: &[&str] = &[
     QCS_LOG,
     QCS_CONFIG,
     NO_COLOR,
+    QCS_WAIT_BATCH,
     QUALYS_PLATFORM,
     QUALYS_API_URL,
     QUALYS_GATEWAY_URL,

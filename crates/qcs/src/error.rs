@@ -16,6 +16,9 @@ pub(crate) enum CliError {
     /// The policy has errors (every problem is listed, with the texts they point into).
     #[error("the policy is invalid ({} error{})", count_errors(.0), if count_errors(.0) == 1 { "" } else { "s" })]
     Policy(Vec<PolicyIssue>, Sources),
+    /// The config file has errors (every one is listed, with its place and a hint).
+    #[error("the config file `{}` is invalid ({} error{})", .0.display(), .1.len(), if .1.len() == 1 { "" } else { "s" })]
+    Config(PathBuf, Vec<PolicyIssue>, Sources),
     /// An input file could not be read.
     #[error("cannot read {what} `{}`: {source}", path.display())]
     Read {
@@ -41,6 +44,9 @@ pub(crate) enum CliError {
     /// The container engine settings are unusable (exit 2) or the engine failed (exit 3).
     #[error(transparent)]
     Engine(#[from] qcs_engine::EngineError),
+    /// A usage mistake found before any work (the message, the hint).
+    #[error("{0}")]
+    Usage(String, String),
     /// An output could not be written.
     #[error("cannot write {what} to `{}`: {source}", path.display())]
     Write {
@@ -65,10 +71,12 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             Self::Policy(..)
+            | Self::Config(..)
             | Self::Emulator(_)
             | Self::Runtime(_)
             | Self::Read { .. }
             | Self::BadInputs(..)
+            | Self::Usage(..)
             | Self::Write { .. } => ExitCode::Config,
             Self::Qualys(e) => e.exit_code(),
             Self::Engine(e) => e.exit_code(),
@@ -78,9 +86,13 @@ impl CliError {
     fn hint(&self) -> &str {
         match self {
             Self::Policy(..) => "fix the entries above; `qcs policy check` shows them all",
+            Self::Config(..) => "fix the entries above; `qcs policy check qcs.toml` shows them all",
             Self::Read { .. } => "check the path and the file's permissions",
             Self::BadInputs(_, hint) => hint,
-            Self::Write { .. } => "check that the output directory is writable (--output-dir)",
+            Self::Usage(_, hint) => hint,
+            Self::Write { .. } => {
+                "check that the output directory and every --format path can be written (--output-dir); qcs checks them before it starts"
+            }
             Self::Emulator(_) => "choose another --listen address, or fix the scenario file",
             Self::Runtime(_) => "the system may be out of threads or file descriptors",
             Self::Qualys(e) => e.hint(),
@@ -91,7 +103,7 @@ impl CliError {
 
 /// Prints a failure to stderr.
 pub(crate) fn print(e: &CliError) {
-    if let CliError::Policy(issues, sources) = e {
+    if let CliError::Policy(issues, sources) | CliError::Config(_, issues, sources) = e {
         diagnostics::eprint(issues, sources);
     }
     print_problem(&e.to_string(), e.hint());

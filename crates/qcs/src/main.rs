@@ -8,6 +8,8 @@ mod diagnostics;
 mod env;
 mod error;
 mod images;
+mod interrupt;
+mod limits;
 mod logging;
 mod output;
 mod policy_input;

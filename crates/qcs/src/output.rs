@@ -1,8 +1,24 @@
 //! Writing the requested outputs, the raw image details of each scanned image, and the verdict
 //! table on stderr.
+//!
+//! Outputs are never stale and never half-written:
+//!
+//! - [`prepare`] runs before any engine or network I/O: it refuses two formats writing the same
+//!   file (or both writing to standard output), checks that every destination can be written (a
+//!   path under a file, a path that is a directory, a read-only directory: exit 2 at once; a
+//!   directory still to be created is checked at its nearest existing parent, and created only
+//!   when something is written), and removes what `qcs` owns there from an earlier run: the
+//!   default file of every format, the requested format paths, `images/<12-hex id>.json` (for
+//!   `qcs scan`) and temporary files a killed run left behind. Nothing else is touched.
+//! - Every file is written to a temporary name in its own directory (created new, so never
+//!   through a link) and renamed into place. A symbolic link at a destination is replaced by
+//!   the file: the link itself, never its target.
+//! - The files of one run are committed together: when one cannot be written, none is, and the
+//!   run exits 2 with no report rather than a partial or contradicting set.
 
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use qcs_core::summary::Summary;
 use qcs_report::format::Destination;
@@ -11,31 +27,175 @@ use qcs_report::{Format, gitlab, html, json, junit, markdown, sarif, table};
 use crate::error::CliError;
 use crate::settings::output::OutputSettings;
 
-/// Writes every requested format and prints the verdict table on stderr unless quiet.
+/// The marker in the name of a temporary file (`.<name>.qcs-tmp-<pid>-<n>`).
+const TMP_MARK: &str = ".qcs-tmp-";
+
+/// Checks the destinations and clears what an earlier run left (see the module documentation).
+/// `raw_images`: `qcs scan`, which saves `images/<id>.json` (checked and cleared too). `keep`:
+/// paths never removed (the reports `qcs evaluate` reads).
+pub(crate) fn prepare(
+    settings: &OutputSettings,
+    raw_images: bool,
+    keep: &[PathBuf],
+) -> Result<(), CliError> {
+    check_destinations(settings)?;
+    let dir = &settings.dir;
+    let write_err = |what: &str, path: &Path, source| CliError::Write {
+        what: what.to_owned(),
+        path: path.to_owned(),
+        source,
+    };
+    // Each directory written in is checked; none is created here (a run that ends before
+    // writing leaves no empty directory behind).
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut checked: Vec<PathBuf> = Vec::new();
+    for spec in &settings.formats {
+        if let Destination::File(path) = spec.destination(dir) {
+            let parent = parent_of(&path);
+            if !checked.contains(&parent) {
+                check_dir(&parent).map_err(|e| write_err(&spec.format.to_string(), &path, e))?;
+                checked.push(parent);
+            }
+            files.push((spec.format.to_string(), path));
+        }
+    }
+    if raw_images {
+        let images = dir.join("images");
+        check_dir(&images).map_err(|e| write_err("the image details", &images, e))?;
+    }
+    for (what, path) in &files {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(write_err(
+                what,
+                path,
+                std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory"),
+            ));
+        }
+    }
+
+    // What qcs owns: every format's default file, the requested paths, the raw reports, and
+    // temporary files of a run that was killed while writing.
+    let mut owned: Vec<PathBuf> = Format::ALL
+        .iter()
+        .filter_map(|f| f.default_file())
+        .map(|name| dir.join(name))
+        .collect();
+    owned.extend(files.into_iter().map(|(_, p)| p));
+    owned.extend(leftovers(dir, |name| name.contains(TMP_MARK)));
+    if raw_images {
+        owned.extend(leftovers(&dir.join("images"), |name| {
+            name.contains(TMP_MARK) || is_raw_report_name(name)
+        }));
+    }
+    let keep: Vec<PathBuf> = keep.iter().map(|p| absolute(p)).collect();
+    for path in owned {
+        if keep.contains(&absolute(&path)) {
+            continue;
+        }
+        match std::fs::symlink_metadata(&path) {
+            // A file or a link (the link itself is removed, never its target).
+            Ok(m) if !m.is_dir() => {
+                tracing::debug!(path = %path.display(), "removing an earlier run's output");
+                std::fs::remove_file(&path)
+                    .map_err(|e| write_err("an earlier run's output", &path, e))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Two formats writing the same file, or two writing to standard output: a usage error.
+pub(crate) fn check_destinations(settings: &OutputSettings) -> Result<(), CliError> {
+    let mut seen: Vec<(Format, Option<PathBuf>)> = Vec::new();
+    for spec in &settings.formats {
+        let dest = match spec.destination(&settings.dir) {
+            Destination::Stdout => None,
+            Destination::File(p) => Some(absolute(&p)),
+        };
+        if let Some((other, _)) = seen.iter().find(|(_, d)| *d == dest) {
+            let (message, hint) = match &dest {
+                None if *other == spec.format => (
+                    format!("the format {other} is asked for twice, both on standard output"),
+                    "give --format once per format".to_owned(),
+                ),
+                None => (
+                    format!("the formats {other} and {} both write to standard output", spec.format),
+                    format!(
+                        "give one of them a file, e.g. --format {}={}",
+                        spec.format,
+                        spec.format.default_file().unwrap_or("verdict.txt")
+                    ),
+                ),
+                Some(p) => (
+                    format!(
+                        "the formats {other} and {} both write `{}`",
+                        spec.format,
+                        p.display()
+                    ),
+                    "give each format its own path (--format FORMAT=PATH), or leave the path out for the format's default file"
+                        .to_owned(),
+                ),
+            };
+            return Err(CliError::Usage(message, hint));
+        }
+        seen.push((spec.format, dest));
+    }
+    Ok(())
+}
+
+/// Writes every requested format and prints the verdict table on stderr unless quiet: the
+/// files are staged under temporary names, then renamed into place together; standard output
+/// comes last.
 pub(crate) fn write_all(
     summary: &Summary,
     settings: &OutputSettings,
     quiet: bool,
 ) -> Result<(), CliError> {
+    let mut staged: Vec<(PathBuf, PathBuf, String)> = Vec::new();
+    let discard = |staged: &[(PathBuf, PathBuf, String)]| {
+        for (tmp, _, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
     for spec in &settings.formats {
-        let err = |path: &Path, source| CliError::Write {
-            what: spec.format.to_string(),
-            path: path.to_owned(),
-            source,
-        };
-        match spec.destination(&settings.dir) {
-            Destination::Stdout => {
-                let out = std::io::stdout().lock();
-                render(summary, spec.format, settings, out).map_err(|e| err(Path::new("-"), e))?;
-            }
-            Destination::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| err(&path, e))?;
+        if let Destination::File(path) = spec.destination(&settings.dir) {
+            let what = spec.format.to_string();
+            let staging = std::fs::create_dir_all(parent_of(&path))
+                .and_then(|()| stage(&path, |out| render(summary, spec.format, settings, out)));
+            match staging {
+                Ok(tmp) => staged.push((tmp, path, what)),
+                Err(source) => {
+                    discard(&staged);
+                    return Err(CliError::Write { what, path, source });
                 }
-                let file = std::fs::File::create(&path).map_err(|e| err(&path, e))?;
-                render(summary, spec.format, settings, BufWriter::new(file))
-                    .map_err(|e| err(&path, e))?;
             }
+        }
+    }
+    let mut committed: Vec<PathBuf> = Vec::new();
+    for (n, (tmp, path, what)) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(tmp, path) {
+            // None or all: what is already in place goes too.
+            discard(&staged[n..]);
+            for p in &committed {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(CliError::Write {
+                what: what.clone(),
+                path: path.clone(),
+                source,
+            });
+        }
+        committed.push(path.clone());
+    }
+    for spec in &settings.formats {
+        if spec.destination(&settings.dir) == Destination::Stdout {
+            let out = std::io::stdout().lock();
+            render(summary, spec.format, settings, out).map_err(|source| CliError::Write {
+                what: spec.format.to_string(),
+                path: PathBuf::from("-"),
+                source,
+            })?;
         }
     }
     if !quiet {
@@ -50,8 +210,8 @@ pub(crate) fn write_all(
     Ok(())
 }
 
-/// Saves an image's details as received from the API to `<dir>/images/<12-hex id>.json`;
-/// returns the path.
+/// Saves an image's details as received from the API to `<dir>/images/<12-hex id>.json`
+/// (written to a temporary name, then renamed); returns the path.
 pub(crate) fn save_raw(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, CliError> {
     let short = sha.get(..12).unwrap_or(sha);
     let images = dir.join("images");
@@ -62,8 +222,121 @@ pub(crate) fn save_raw(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, C
         source,
     };
     std::fs::create_dir_all(&images).map_err(err)?;
-    std::fs::write(&path, bytes).map_err(err)?;
+    let tmp = stage(&path, |out| out.write_all(bytes)).map_err(err)?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(e)
+    })?;
     Ok(path)
+}
+
+/// Writes a new temporary file next to `path` with `write` and returns its name. The file is
+/// created new (`O_EXCL`: never through a link) and flushed to disk.
+fn stage(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<PathBuf> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent_of(path).join(format!(
+        ".{name}{TMP_MARK}{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let result = (|| {
+        let mut out = BufWriter::new(&file);
+        write(&mut out)?;
+        out.flush()?;
+        drop(out);
+        file.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Whether files can be written in `dir`: a temporary file is created and removed there, or,
+/// when `dir` does not exist yet, in its nearest existing parent (which must be a directory).
+fn check_dir(dir: &Path) -> std::io::Result<()> {
+    let mut at = dir.to_owned();
+    loop {
+        match std::fs::metadata(&at) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotADirectory,
+                    format!("`{}` is not a directory", at.display()),
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !at.pop() || at.as_os_str().is_empty() {
+                    at = PathBuf::from(".");
+                    break;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let tmp = stage(&at.join("probe"), |_| Ok(()))?;
+    std::fs::remove_file(tmp)
+}
+
+/// The directory a file is written in (`.` for a bare name).
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The entries of `dir` whose names `owned` accepts (none when it cannot be read).
+fn leftovers(dir: &Path, owned: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_str().is_some_and(&owned))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `<12 hex>.json`, the name [`save_raw`] gives.
+fn is_raw_report_name(name: &str) -> bool {
+    name.strip_suffix(".json")
+        .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The path made absolute against the working directory, `.` and `..` resolved lexically (so
+/// `out/./summary.json` and `out/summary.json` are one destination).
+fn absolute(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_owned()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Writes one format into `out` and flushes it.
@@ -85,4 +358,20 @@ fn render(
         Format::Html => html::write(summary, &mut out)?,
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_report_names_and_lexical_paths() {
+        assert!(is_raw_report_name("0123456789ab.json"));
+        assert!(!is_raw_report_name("notes.json"));
+        assert!(!is_raw_report_name("0123456789ab.json.bak"));
+        assert_eq!(
+            absolute(Path::new("/a/./b/../c/summary.json")),
+            PathBuf::from("/a/c/summary.json")
+        );
+    }
 }

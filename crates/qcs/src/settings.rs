@@ -99,6 +99,10 @@ pub(crate) struct WaitSettings {
     pub(crate) concurrency: usize,
     /// Where timeout, interval and concurrency came from, in that order.
     pub(crate) sources: [Source; 3],
+    /// Images per list call (1: one image per call).
+    pub(crate) batch: usize,
+    /// Where `batch` came from.
+    pub(crate) batch_source: Source,
 }
 
 impl WaitSettings {
@@ -117,6 +121,7 @@ impl WaitSettings {
             timeout: self.timeout,
             interval: self.interval,
             concurrency: self.concurrency,
+            batch: self.batch,
             ..qcs_qualys::WaitOptions::default()
         }
     }
@@ -176,7 +181,7 @@ const SECRET_KEYS: &[&str] = &[
     "client-secret",
     "token",
 ];
-const SECRET_HINT: &str = "secrets never go in the config file: use QUALYS_USERNAME/QUALYS_PASSWORD (or *_FILE), QCS_PROXY_USERNAME/QCS_PROXY_PASSWORD";
+pub(crate) const SECRET_HINT: &str = "secrets never go in the config file: use QUALYS_USERNAME/QUALYS_PASSWORD (or *_FILE), QCS_PROXY_USERNAME/QCS_PROXY_PASSWORD";
 
 fn config_str(
     file: Option<&ConfigFile>,
@@ -313,20 +318,8 @@ fn resolve_qualys_with(
     env: EnvLookup<'_>,
     credentials_required: bool,
 ) -> Result<QualysSettings, CliError> {
-    let q = table(
-        file,
-        "qualys",
-        &[
-            "platform",
-            "api-url",
-            "gateway-url",
-            "auth",
-            "oauth-endpoint",
-            "ca-bundle",
-            "request-timeout",
-        ],
-    )?;
-    let p = table(file, "proxy", &["url", "no-proxy"])?;
+    let q = table(file, "qualys", crate::config::QUALYS_KEYS)?;
+    let p = table(file, "proxy", crate::config::PROXY_KEYS)?;
     let cs = |k: &str| config_str(file, &q, "qualys", k);
 
     // The gateway: the most specific setting of the highest-precedence level that has one.
@@ -602,7 +595,8 @@ pub(crate) fn resolve_run(
             args.wait.interval.as_deref(),
             args.wait.concurrency,
             file,
-        )?,
+        )?
+        .with_batch(args.wait.batch, file, env)?,
         output: output::resolve(&args.output, file)?,
         webhook: webhook::resolve(file, env)?,
     })
@@ -616,7 +610,7 @@ pub(crate) fn resolve_wait(
     concurrency: Option<usize>,
     file: Option<&ConfigFile>,
 ) -> Result<WaitSettings, CliError> {
-    let w = table(file, "wait", &["timeout", "interval", "concurrency"])?;
+    let w = table(file, "wait", WAIT_KEYS)?;
     let flag_or_cfg = |flag: Option<&str>,
                        name: &'static str,
                        key: &str|
@@ -687,8 +681,61 @@ pub(crate) fn resolve_wait(
         interval,
         concurrency,
         sources: [timeout_source, interval_source, concurrency_source],
+        batch: qcs_qualys::wait::DEFAULT_BATCH,
+        batch_source: Source::Default,
     })
 }
+
+impl WaitSettings {
+    /// Adds the batch size: `--batch`, then `QCS_WAIT_BATCH`, then `[wait] batch`, then 50.
+    pub(crate) fn with_batch(
+        mut self,
+        flag: Option<usize>,
+        file: Option<&ConfigFile>,
+        env: EnvLookup<'_>,
+    ) -> Result<Self, CliError> {
+        let w = table(file, "wait", WAIT_KEYS)?;
+        let (batch, source) = if let Some(n) = flag {
+            (n, Source::Flag("--batch"))
+        } else if let Some(v) = env(env::QCS_WAIT_BATCH) {
+            let n = v.trim().parse::<usize>().map_err(|_| {
+                CliError::BadInputs(
+                    vec![format!("{} is `{v}`, not a number", env::QCS_WAIT_BATCH)],
+                    "give the images per list call, e.g. 50, or 1 to turn batching off",
+                )
+            })?;
+            (n, Source::Env(env::QCS_WAIT_BATCH))
+        } else {
+            match w.get("batch") {
+                None => (qcs_qualys::wait::DEFAULT_BATCH, Source::Default),
+                Some(toml::Value::Integer(n)) => (
+                    usize::try_from(*n).unwrap_or(0),
+                    Source::Config("[wait] batch".into()),
+                ),
+                Some(other) => {
+                    return Err(config_error(
+                        file,
+                        &format!("[wait] batch is a {}, not a number", other.type_str()),
+                        "write e.g. batch = 50, or batch = 1 to turn batching off",
+                    ));
+                }
+            }
+        };
+        if batch == 0 || batch > 1000 {
+            return Err(config_error(
+                file,
+                &format!("the wait batch ({source}) is {batch}: give 1 to 1000"),
+                "give the images per list call, e.g. 50, or 1 to turn batching off",
+            ));
+        }
+        self.batch = batch;
+        self.batch_source = source;
+        Ok(self)
+    }
+}
+
+/// The keys of `[wait]`.
+pub(crate) const WAIT_KEYS: &[&str] = &["timeout", "interval", "concurrency", "batch"];
 
 impl QualysSettings {
     /// Settings fixed by the program rather than resolved (`qcs demo`): this gateway and these
@@ -916,8 +963,30 @@ mod tests {
                     Source::Config("[wait] interval".into()),
                     Source::Config("[wait] concurrency".into()),
                 ],
+                batch: 50,
+                batch_source: Source::Default,
             }
         );
+        // The batch size: flag, then QCS_WAIT_BATCH, then [wait] batch, then 50.
+        let c = cfg("[wait]\nbatch = 10\n");
+        let none = |_: &str| None;
+        let env = |k: &str| (k == env::QCS_WAIT_BATCH).then(|| "1".to_owned());
+        let base = || resolve_wait(None, None, None, Some(&c)).unwrap();
+        let b = base().with_batch(None, Some(&c), &none).unwrap();
+        assert_eq!(
+            (b.batch, b.batch_source),
+            (10, Source::Config("[wait] batch".into()))
+        );
+        let b = base().with_batch(None, Some(&c), &env).unwrap();
+        assert_eq!(
+            (b.batch, b.batch_source),
+            (1, Source::Env(env::QCS_WAIT_BATCH))
+        );
+        let b = base().with_batch(Some(5), Some(&c), &env).unwrap();
+        assert_eq!((b.batch, b.batch_source), (5, Source::Flag("--batch")));
+        assert!(base().with_batch(Some(0), None, &none).is_err());
+        let bad = |_: &str| Some("lots".to_owned());
+        assert!(base().with_batch(None, None, &bad).is_err());
         let w = resolve_wait(Some("90"), Some("auto"), Some(2), Some(&c)).unwrap();
         assert_eq!(
             (w.timeout, w.interval, w.concurrency),

@@ -19,6 +19,30 @@ fn http(addr: &str, request: &str) -> (String, String) {
     (status, body)
 }
 
+/// Starts `qcs emulator ARGS` and reads its banner up to the `Ctrl-C` line; the child keeps
+/// running with its stdout taken.
+fn start_emulator(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .arg("emulator")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qcs emulator starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut banner = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("utf-8 line");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    (child, banner)
+}
+
 #[test]
 fn the_emulator_command_serves_auth_and_polling_and_stops_on_sigint() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
@@ -111,23 +135,7 @@ fn a_busy_address_is_a_clear_error_with_exit_2() {
 
 #[test]
 fn with_tls_it_prints_the_ca_certificate_clients_must_trust() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
-        .args(["emulator", "--listen", "127.0.0.1:0", "--tls"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qcs emulator starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut banner = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("utf-8 line");
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.contains("Ctrl-C") {
-            break;
-        }
-    }
+    let (mut child, banner) = start_emulator(&["--listen", "127.0.0.1:0", "--tls"]);
     assert!(
         banner.contains("listening on https://127.0.0.1:"),
         "{banner}"
@@ -153,24 +161,12 @@ fn with_tls_it_prints_the_ca_certificate_clients_must_trust() {
 
 #[test]
 fn the_docker_stand_in_can_listen_on_tcp() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
-        .args(["emulator", "--listen", "127.0.0.1:0"])
-        .args(["--docker-socket", "tcp://127.0.0.1:0"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qcs emulator starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut banner = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("utf-8 line");
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.contains("Ctrl-C") {
-            break;
-        }
-    }
+    let (mut child, banner) = start_emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--docker-socket",
+        "tcp://127.0.0.1:0",
+    ]);
     let docker = banner
         .lines()
         .find_map(|l| l.trim().strip_prefix("Docker API:"))
@@ -206,4 +202,62 @@ fn a_docker_socket_that_is_no_address_is_refused_with_a_hint() {
         err.contains("tcp://localhost:2375") && err.contains("hint:"),
         "{err}"
     );
+}
+
+#[test]
+fn the_processing_profile_flag_wins_over_the_scenario_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "processing-profile = \"last-scanned-at-upload\"\n",
+    )
+    .expect("write");
+    let scenario = scenario.to_str().expect("a UTF-8 temp path");
+    let (mut child, banner) = start_emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--scenario",
+        scenario,
+        "--processing-profile",
+        "counts-null-with-status",
+    ]);
+    assert!(
+        banner.contains("processing:     counts-null-with-status"),
+        "{banner}"
+    );
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in:\n{banner}"));
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let (status, body) = http(
+        addr,
+        &format!(
+            "GET /_emulator/processing-profile HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(status.contains(" 200"), "{status}");
+    assert!(body.contains("\"counts-null-with-status\""), "{body}");
+    child.kill().expect("stopped");
+    let _ = child.wait();
+
+    // Without the flag, the scenario's profile.
+    let (mut child, banner) = start_emulator(&["--listen", "127.0.0.1:0", "--scenario", scenario]);
+    assert!(
+        banner.contains("processing:     last-scanned-at-upload"),
+        "{banner}"
+    );
+    child.kill().expect("stopped");
+    let _ = child.wait();
+
+    // An unknown name is refused with the choices.
+    let out = Command::new(env!("CARGO_BIN_EXE_qcs"))
+        .args(["emulator", "--processing-profile", "eventually"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("qcs runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("last-scanned-when-processed"), "{err}");
 }

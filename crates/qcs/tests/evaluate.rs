@@ -382,3 +382,57 @@ fn summary_json_has_the_contract_field_names() {
     assert_eq!(img["exclusions"]["applied"][0]["qid"], "6000123");
     assert_eq!(img["findings"][1]["excluded_by"], "qid 6000123");
 }
+
+/// Issue 12, item 2: with the two severity-5 findings of a report given severity 9, null,
+/// missing, 0 or -1, `--fail-severity 5=0` passed (exit 0) and the per-severity counts said 28
+/// where the total said 30. Now the image is an error (`invalid_finding`, exit 5), never a pass.
+#[test]
+fn a_severity_out_of_range_is_an_error_never_a_pass() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for severity in ["9", "null", "missing", "0", "-1"] {
+        let field = if severity == "missing" {
+            String::new()
+        } else {
+            format!(r#""severity":{severity},"#)
+        };
+        let vulns = format!(
+            r#"[{{"qid":376209,{field}"typeDetected":"CONFIRMED"}},
+                {{"qid":376210,{field}"typeDetected":"CONFIRMED"}},
+                {{"qid":6000123,"severity":4,"typeDetected":"CONFIRMED"}}]"#
+        );
+        let r = write(tmp.path(), "bad.json", &report(&vulns));
+        let out = tmp.path().join(format!("out-{severity}"));
+        qcs()
+            .args(["evaluate", "--fail-severity", "5=0", "--output-dir"])
+            .arg(&out)
+            .arg("--report")
+            .arg(&r)
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains(
+                "the report has 2 findings with a field out of range",
+            ));
+        let s = summary(&out);
+        assert_eq!(
+            (s.exit_code, s.outcome.as_str()),
+            (5, "error"),
+            "{severity}"
+        );
+        let e = &s.images[0].evaluation;
+        assert_eq!(
+            serde_json::to_value(e.error.as_ref().expect("error")).expect("json")["kind"],
+            "invalid_finding"
+        );
+        // no counts that could disagree with a total
+        assert!(e.counts.is_none(), "{severity}");
+        // --report-only still records the real verdict
+        qcs()
+            .args(["evaluate", "-q", "--report-only", "--output-dir"])
+            .arg(&out)
+            .arg("--report")
+            .arg(&r)
+            .assert()
+            .code(0);
+        assert_eq!(summary(&out).exit_code, 5);
+    }
+}

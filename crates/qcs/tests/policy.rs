@@ -193,3 +193,272 @@ fn the_config_file_holds_the_policy_or_names_it() {
         .code(2)
         .stderr(predicate::str::contains("cannot read config file"));
 }
+
+/// A report with two severity-5 findings (and one of severity 4).
+fn two_sev5_report(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("two-sev5.json");
+    std::fs::write(
+        &p,
+        r#"{"sha":"4f67c83422ec747235357c04556616234e66fc3fa39cb4f40b2d4441ddd8f100",
+        "vulnerabilities":[
+          {"qid":376209,"severity":5,"typeDetected":"CONFIRMED","cveids":["CVE-2021-44228"]},
+          {"qid":376210,"severity":5,"typeDetected":"CONFIRMED"},
+          {"qid":6000123,"severity":4,"typeDetected":"CONFIRMED","patchAvailable":true}]}"#,
+    )
+    .expect("written");
+    p
+}
+
+/// Issue 12, item 1: a typo in `qcs.toml` (an unknown top-level key, an unknown table, a table
+/// in the wrong case, an unknown key in a table) is refused by `evaluate` and `scan` with exit 2,
+/// its `file:line:col` and a "did you mean" hint, as `qcs policy check qcs.toml` reports it.
+/// Before, `polciy = …`, `[wiat]` and `[Policy.fail]` were ignored and a report with two
+/// severity-5 findings passed with exit 0.
+#[test]
+fn a_typo_in_the_config_is_refused_everywhere_with_its_place() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = two_sev5_report(tmp.path());
+    std::fs::write(
+        tmp.path().join("strict.toml"),
+        "[fail]\nseverity = { 5 = 0 }\n",
+    )
+    .expect("written");
+    let cases = [
+        (
+            "polciy = \"strict.toml\"\n",
+            "unknown key `polciy`",
+            "qcs.toml:1:1",
+            "`policy`",
+        ),
+        (
+            "[wait]\ntimeout = \"1m\"\n[wiat]\ntimeout = \"2m\"\n",
+            "unknown table `[wiat]`",
+            "qcs.toml:3:2",
+            "`wait`",
+        ),
+        (
+            "[Policy.fail]\nseverity = { 5 = 0 }\n",
+            "unknown table `[Policy]`",
+            "qcs.toml:1:2",
+            "`policy`",
+        ),
+        (
+            "[policy.fail]\nseverty = { 5 = 0 }\n",
+            "unknown key `policy.fail.severty`",
+            "qcs.toml:2:1",
+            "`severity`",
+        ),
+        (
+            "[output]\nformat = [\"json\"]\n",
+            "unknown key `format` in [output]",
+            "qcs.toml:2:1",
+            "`formats`",
+        ),
+    ];
+    for (text, what, place, suggestion) in cases {
+        std::fs::write(tmp.path().join("qcs.toml"), text).expect("written");
+        let hint = format!("did you mean {suggestion}?");
+        for args in [
+            vec!["evaluate", "--fail-severity", "4=9", "--report"],
+            vec![
+                "scan",
+                "--platform",
+                "US1",
+                "myapp:1.4",
+                "--report-only",
+                "--report",
+            ],
+        ] {
+            // `scan` takes no --report: the config is refused before the arguments are used.
+            let mut c = qcs();
+            c.current_dir(tmp.path()).env_remove("QCS_CONFIG");
+            if args[0] == "scan" {
+                c.args(&args[..args.len() - 1]);
+            } else {
+                c.args(&args)
+                    .arg(&report)
+                    .arg("--output-dir")
+                    .arg(tmp.path().join("out"));
+            }
+            let out = c.output().expect("qcs runs");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{text:?} {args:?}: {err}");
+            assert!(err.contains(what), "{text:?} {args:?}: {err}");
+            assert!(err.contains(place), "{text:?} {args:?}: {err}");
+            assert!(err.contains(&hint), "{text:?} {args:?}: {err}");
+            assert!(
+                err.contains("the config file `qcs.toml` is invalid"),
+                "{err}"
+            );
+        }
+        let out = qcs()
+            .current_dir(tmp.path())
+            .args(["policy", "check", "qcs.toml"])
+            .output()
+            .expect("qcs runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {err}");
+        assert!(
+            err.contains(what) && err.contains(place) && err.contains(&hint),
+            "{err}"
+        );
+    }
+    // The corrected config gates: policy = "strict.toml" fails the two severity-5 findings.
+    std::fs::write(tmp.path().join("qcs.toml"), "policy = \"strict.toml\"\n").expect("written");
+    qcs()
+        .current_dir(tmp.path())
+        .args(["evaluate", "-q", "--output-dir", "out", "--report"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    qcs()
+        .current_dir(tmp.path())
+        .args(["policy", "check", "qcs.toml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("more than 0 of severity 5"));
+}
+
+/// Issue 12, item 7: flags win over the policy file per condition, including switching off,
+/// and each replacement is shown (a `note:` on stderr, `overrides:` in --print-config). Before,
+/// `--fail-severity 5=1` over `severity = { 5 = 0 }` was "given twice", `--fail-cvss` replaced
+/// the file's threshold silently, and `potential` could not be switched off.
+#[test]
+fn flags_win_over_the_policy_file_per_condition() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = two_sev5_report(tmp.path());
+    let policy = tmp.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[fail]\nseverity = { 5 = 0, 4 = 0 }\ncvss = { version = \"3\", score = 9.0 }\npotential = true\n",
+    )
+    .expect("written");
+    let eval = |extra: &[&str]| {
+        let out = qcs()
+            .args(["evaluate", "--format", "json=-", "--policy"])
+            .arg(&policy)
+            .arg("--report")
+            .arg(&report)
+            .args(extra)
+            .output()
+            .expect("qcs runs");
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("summary");
+        (
+            out.status.code(),
+            s,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, s, err) = eval(&[
+        "--fail-severity",
+        "5=2,4=off",
+        "--fail-cvss",
+        "3:9.5",
+        "--potential=false",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let levels = &s["images"][0]["conditions"]["severity"]["levels"];
+    assert_eq!(levels["5"]["limit"], 2, "{levels}");
+    assert!(levels["4"]["limit"].is_null(), "{levels}");
+    assert_eq!(s["images"][0]["conditions"]["cvss"]["score"], 9.5);
+    for want in [
+        "note: --fail-severity 5=2 replaces the severity 5 limit 0 of",
+        "note: --fail-severity 4=off switches off the severity 4 limit 0 of",
+        "note: --fail-cvss 3:9.5 replaces the CVSS threshold 3:9.0 of",
+        "note: --potential=false replaces potential = true of",
+    ] {
+        assert!(err.contains(want), "{want} missing:\n{err}");
+    }
+    let (code, _, err) = eval(&["--fail-severity", "5=1"]);
+    assert_eq!(code, Some(1), "5=1 replaces 5=0 and two are found: {err}");
+    assert!(!err.contains("given twice"), "{err}");
+    // the same notes in --print-config
+    let out = qcs()
+        .args([
+            "scan",
+            "--print-config",
+            "myapp:1.4",
+            "--platform",
+            "US1",
+            "--policy",
+        ])
+        .arg(&policy)
+        .args(["--fail-cvss", "3:7.0"])
+        .output()
+        .expect("qcs runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("overrides: --fail-cvss 3:7.0 replaces the CVSS threshold 3:9.0 of"),
+        "{stdout}"
+    );
+}
+
+/// Issue 12, item 7: `--fail-severity ""` is an error (before: read as no condition, a pass).
+#[test]
+fn an_empty_policy_flag_is_an_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = two_sev5_report(tmp.path());
+    qcs()
+        .current_dir(tmp.path())
+        .args(["evaluate", "--fail-severity", "", "--report"])
+        .arg(&report)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--fail-severity \"\": the value is empty",
+        ));
+}
+
+/// Issue 12, item 7: a key given twice in criteria JSON is an error with its line and column
+/// (before: the last one silently won), and criteria JSON given to `--policy` is read as
+/// criteria JSON (before: a TOML syntax error with a TOML hint).
+#[test]
+fn criteria_json_duplicate_keys_and_criteria_given_as_policy() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = two_sev5_report(tmp.path());
+    let dup = tmp.path().join("dup.json");
+    std::fs::write(
+        &dup,
+        "{\"failConditions\": {\"severities\": {\"5\": 0},\n  \"severities\": {\"4\": 9}}}",
+    )
+    .expect("written");
+    for args in [
+        vec!["evaluate", "--criteria-json"],
+        vec!["evaluate", "--policy"],
+    ] {
+        qcs()
+            .args(&args)
+            .arg(&dup)
+            .arg("--report")
+            .arg(&report)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("line 2, column 14"))
+            .stderr(predicate::str::contains("`severities` is given twice"));
+    }
+    qcs()
+        .args(["policy", "check"])
+        .arg(&dup)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2, column 14"));
+    // criteria JSON under any name given to --policy (or named by the config) is read as such
+    let crit = tmp.path().join("gate.policy");
+    std::fs::write(&crit, r#"{"failConditions": {"severities": {"5": 0}}}"#).expect("written");
+    qcs()
+        .args(["evaluate", "-q", "--output-dir"])
+        .arg(tmp.path().join("out"))
+        .arg("--policy")
+        .arg(&crit)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .code(1);
+    std::fs::write(tmp.path().join("qcs.toml"), "policy = \"gate.policy\"\n").expect("written");
+    qcs()
+        .current_dir(tmp.path())
+        .args(["evaluate", "-q", "--output-dir", "out", "--report"])
+        .arg(&report)
+        .assert()
+        .code(1);
+}

@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::process::Output;
-
 use assert_cmd::Command;
+use common::{image, run};
 use qcs_emulator::{Base, DockerImage, ReportSpec, SensorState};
 use serde_json::Value;
 
@@ -63,51 +62,6 @@ impl World {
         ];
         World(common::ScanWorld::start(images, PASSWORD).await)
     }
-
-    fn summary(&self) -> Value {
-        common::summary_json(self.out.path())
-    }
-
-    fn id_of(&self, tag: &str) -> String {
-        self.emu
-            .control()
-            .docker_images()
-            .into_iter()
-            .find(|(_, tags)| tags.iter().any(|t| t == tag))
-            .map(|(id, _)| id)
-            .unwrap()
-    }
-
-    fn count(&self, endpoint: &str) -> u64 {
-        self.emu
-            .control()
-            .requests()
-            .counts
-            .get(endpoint)
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
-/// Runs the command off the async runtime, so the in-process emulator keeps serving.
-async fn run(mut cmd: Command) -> (Option<i32>, String, String) {
-    let out: Output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn image<'a>(summary: &'a Value, input: &str) -> &'a Value {
-    summary["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["input"] == input)
-        .unwrap_or_else(|| panic!("no image {input} in {summary}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

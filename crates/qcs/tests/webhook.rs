@@ -2,7 +2,7 @@
 //! posting to a receiver on 127.0.0.1 that records what it gets. One signed POST with the
 //! plugin's fields and the summary; a failing receiver is a warning that leaves the exit code
 //! alone; no webhook, no request; the URL's token and the key never in any output, even at
-//! trace level; through a real proxy (tinyproxy) when one is installed.
+//! trace level; through a real proxy (tinyproxy, which must be installed).
 
 // Helpers outside #[test] fns unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -392,11 +392,13 @@ async fn an_https_receiver_with_a_private_ca_needs_the_ca_bundle() {
     assert_no_secret(&out, &err);
 }
 
-/// Starts tinyproxy on a free port with a config in `dir`, if it is installed.
-fn tinyproxy(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
+/// Starts tinyproxy on a free port with a config in `dir`. A missing tinyproxy fails the test
+/// (as the other proxy tests do): a skipped proxy test would pass without proving anything.
+fn tinyproxy(dir: &std::path::Path) -> (std::process::Child, u16) {
     let bin = ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]
         .into_iter()
-        .find(|p| std::path::Path::new(p).exists())?;
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("tinyproxy is installed (scripts/setup/40-proxy.sh)");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -434,16 +436,13 @@ fn tinyproxy(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
         assert!(Instant::now() < until, "tinyproxy did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some((child, port))
+    (child, port)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_a_real_proxy() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((mut proxy, port)) = tinyproxy(dir.path()) else {
-        eprintln!("tinyproxy is not installed (scripts/setup/40-proxy.sh): skipped");
-        return;
-    };
+    let (mut proxy, port) = tinyproxy(dir.path());
     let w = World::new().await;
     let (rx, addr) = Receiver::start(&[]).await;
     let mut c = w.scan();

@@ -4,6 +4,9 @@
 //! Exclusions keep the original's meaning: `excludeBy` picks which of `excludeQids` and
 //! `excludeCVEs` applies, and the other list is ignored (with a warning when it is not empty).
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{IssueLevel, Origin, PolicyIssue, RawExclusion, RawPolicy, Spanned};
@@ -19,6 +22,110 @@ const KNOWN: &[&str] = &[
     "excludeQids",
     "excludeCVEs",
 ];
+
+/// Why a criteria text is not usable JSON: the message, and the 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// What is wrong (without the position).
+    pub message: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+/// Parses criteria JSON text, refusing a key given twice in one object (at any depth) where
+/// JSON parsers usually keep the last one silently: a criteria file with two `severities` would
+/// otherwise lose a condition without a word.
+pub fn parse_json(text: &str) -> Result<Value, JsonError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = <NoDuplicates as serde::Deserialize>::deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v.0));
+    out.map_err(|e| {
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        JsonError {
+            message: full.strip_suffix(&suffix).unwrap_or(&full).to_owned(),
+            line: e.line(),
+            column: e.column(),
+        }
+    })
+}
+
+/// A JSON value read with duplicate keys refused.
+struct NoDuplicates(Value);
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicatesVisitor).map(NoDuplicates)
+    }
+}
+
+struct NoDuplicatesVisitor;
+
+impl<'de> Visitor<'de> for NoDuplicatesVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(NoDuplicates(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "the key `{key}` is given twice in one object"
+                )));
+            }
+            let NoDuplicates(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
 
 /// Reads a criteria document that has already been parsed as JSON. `name` (usually the file
 /// path) prefixes every origin. Problems of shape are collected in [`RawPolicy::issues`].
@@ -139,9 +246,9 @@ impl Reader<'_> {
         }
     }
 
-    fn boolean(&mut self, fc: &Map<String, Value>, key: &str) -> bool {
-        match fc.get(key) {
-            None | Some(Value::Null) => false,
+    fn boolean(&mut self, fc: &Map<String, Value>, key: &str) -> Option<Spanned<bool>> {
+        let b = match fc.get(key) {
+            None | Some(Value::Null) => return None,
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
             Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
@@ -151,9 +258,10 @@ impl Reader<'_> {
                     &format!("`{key}` is {}, not true/false", kind(other)),
                     "write true or false",
                 );
-                false
+                return None;
             }
-        }
+        };
+        Some(Spanned::new(b, self.origin(key)))
     }
 
     fn severities(&mut self, fc: &Map<String, Value>) {
@@ -320,6 +428,25 @@ fn kind(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 12, item 7: a key given twice in criteria JSON is an error with its place (before,
+    /// the last one silently won and a condition was lost).
+    #[test]
+    fn a_key_given_twice_is_an_error_with_its_line_and_column() {
+        let text =
+            "{\"failConditions\": {\"severities\": {\"5\": 0},\n  \"severities\": {\"4\": 9}}}";
+        let e = parse_json(text).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 14), "{e}");
+        assert!(e.message.contains("`severities` is given twice"), "{e}");
+        let nested = "{\"failConditions\": {\"severities\": {\"5\": 0, \"5\": 3}}}";
+        assert!(parse_json(nested).unwrap_err().message.contains("`5`"));
+        let ok = parse_json("{\"failConditions\": {\"qids\": [1, 2.5, \"3\"], \"x\": null}}");
+        assert_eq!(
+            ok.unwrap(),
+            serde_json::json!({"failConditions": {"qids": [1, 2.5, "3"], "x": null}})
+        );
+        assert_eq!(parse_json("{} x").unwrap_err().line, 1);
+    }
     use crate::policy::ExclusionTarget;
 
     #[test]

@@ -32,6 +32,7 @@ pub fn from_toml(name: &str, text: &str, root: Option<&str>) -> RawPolicy {
     let mut r = Reader {
         name,
         text,
+        root: root.map_or(String::new(), |k| format!("{k}.")),
         raw: RawPolicy::default(),
     };
     let (doc, errors) = DeTable::parse_recoverable(text);
@@ -64,11 +65,7 @@ pub fn from_toml(name: &str, text: &str, root: Option<&str>) -> RawPolicy {
             },
         },
     };
-    r.unknown_keys(
-        table,
-        TOP_KEYS,
-        root.map_or(String::new(), |k| format!("{k}.")).as_str(),
-    );
+    r.unknown_keys(table, TOP_KEYS, "");
     if let Some(fail) = table.get("fail") {
         match fail.get_ref() {
             DeValue::Table(t) => r.fail(t),
@@ -106,6 +103,9 @@ pub fn from_toml(name: &str, text: &str, root: Option<&str>) -> RawPolicy {
 struct Reader<'a> {
     name: &'a str,
     text: &'a str,
+    /// The path of the policy's table in the document (`"policy."` in `qcs.toml`), shown
+    /// before unknown keys.
+    root: String,
     raw: RawPolicy,
 }
 
@@ -137,11 +137,13 @@ impl Reader<'_> {
         for key in table.keys() {
             let k: &str = key.get_ref();
             if !known.contains(&k) {
-                let hint = match closest(k, known) {
-                    Some(c) => format!("did you mean `{c}`? known keys here: {}", known.join(", ")),
-                    None => format!("known keys here: {}", known.join(", ")),
-                };
-                self.error(key.span(), format!("unknown key `{prefix}{k}`"), &hint);
+                let hint = unknown_key_hint(k, known);
+                let root = &self.root;
+                self.error(
+                    key.span(),
+                    format!("unknown key `{root}{prefix}{k}`"),
+                    &hint,
+                );
             }
         }
     }
@@ -191,16 +193,16 @@ impl Reader<'_> {
             .collect()
     }
 
-    fn boolean(&mut self, v: &TSpanned<DeValue<'_>>, key: &str) -> bool {
+    fn boolean(&mut self, v: &TSpanned<DeValue<'_>>, key: &str) -> Option<Spanned<bool>> {
         if let Some(b) = v.get_ref().as_bool() {
-            b
+            Some(Spanned::new(b, self.origin(v.span())))
         } else {
             self.error(
                 v.span(),
                 format!("`fail.{key}` is {}, not true/false", kind(v.get_ref())),
                 "write true or false",
             );
-            false
+            None
         }
     }
 
@@ -375,8 +377,21 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// The known key closest to a misspelt one (edit distance at most 2).
+/// The hint for an unknown key: the closest known key (`did you mean …?`, also for a key that
+/// differs only in case) and the keys known at that place.
+pub fn unknown_key_hint(key: &str, known: &[&str]) -> String {
+    match closest(key, known) {
+        Some(c) => format!("did you mean `{c}`? known keys here: {}", known.join(", ")),
+        None => format!("known keys here: {}", known.join(", ")),
+    }
+}
+
+/// The known key closest to a misspelt one (edit distance at most 2, or the same letters in
+/// another case).
 fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+        return Some(k);
+    }
     known
         .iter()
         .map(|k| (edit_distance(key, k), *k))

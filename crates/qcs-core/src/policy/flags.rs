@@ -1,6 +1,12 @@
 //! Policy given as command-line flags (`--fail-severity 5=0,4=2`, `--fail-cvss 3:7.0`, …),
 //! read into a [`RawPolicy`]. The flags are parsed here, not in the binary, so that every input
 //! form goes through the same validation.
+//!
+//! Flags win over the policy file and the criteria JSON per condition ([`RawPolicy::merge`]):
+//! `--fail-severity 5=1` replaces the file's level-5 limit (`5=off` drops it), `--fail-cvss`
+//! replaces the threshold (`off` drops it), `--potential=false` and `--fixable-only=false`
+//! switch the file's `true` off; list flags add entries. A flag given with nothing in it
+//! (`--fail-severity ""`) is an error, never "no condition".
 
 use super::{Origin, RawExclusion, RawPolicy, Spanned};
 
@@ -17,12 +23,12 @@ pub struct PolicyFlags {
     /// `--fail-software 'openssl=1\.1\..*'` (commas inside regex braces, brackets or groups do
     /// not split).
     pub fail_software: Vec<String>,
-    /// `--fail-cvss 3:7.0`.
+    /// `--fail-cvss 3:7.0` (or `off`).
     pub fail_cvss: Option<String>,
-    /// `--potential`.
-    pub potential: bool,
-    /// `--fixable-only`.
-    pub fixable_only: bool,
+    /// `--potential` (`Some(true)`) or `--potential=false`; `None` when not given.
+    pub potential: Option<bool>,
+    /// `--fixable-only` or `--fixable-only=false`; `None` when not given.
+    pub fixable_only: Option<bool>,
     /// `--exclude-qids`.
     pub exclude_qids: Vec<String>,
     /// `--exclude-cves`.
@@ -32,14 +38,49 @@ pub struct PolicyFlags {
 impl PolicyFlags {
     /// Reads the flags into a raw policy (problems are collected, not returned early).
     pub fn to_raw(&self) -> RawPolicy {
+        let flag_bool = |v: Option<bool>, name: &str| {
+            v.map(|b| {
+                let shown = if b {
+                    name.to_owned()
+                } else {
+                    format!("{name}=false")
+                };
+                Spanned::new(b, Origin::at(shown))
+            })
+        };
         let mut raw = RawPolicy {
-            potential: self.potential,
-            fixable_only: self.fixable_only,
+            potential: flag_bool(self.potential, "--potential"),
+            fixable_only: flag_bool(self.fixable_only, "--fixable-only"),
             ..RawPolicy::default()
         };
+        for (flag, values) in [
+            ("--fail-severity", &self.fail_severity),
+            ("--fail-qids", &self.fail_qids),
+            ("--fail-cves", &self.fail_cves),
+            ("--fail-software", &self.fail_software),
+            ("--exclude-qids", &self.exclude_qids),
+            ("--exclude-cves", &self.exclude_cves),
+        ] {
+            if values.iter().any(|v| split_list(v).is_empty()) {
+                raw.issues.push(super::PolicyIssue {
+                    level: super::IssueLevel::Error,
+                    origin: Origin::at(format!("{flag} \"\"")),
+                    message: "the value is empty".to_owned(),
+                    hint: Some(format!(
+                        "give at least one entry, or leave {flag} out (an empty value is \
+                         never read as \"no condition\")"
+                    )),
+                });
+            }
+        }
         for item in self.fail_severity.iter().flat_map(|v| split_list(v)) {
             let origin = Origin::at(format!("--fail-severity {item}"));
             let (level, limit) = item.split_once('=').unwrap_or((item, ""));
+            if limit.trim().eq_ignore_ascii_case("off") {
+                raw.severity_off
+                    .push(Spanned::new(level.trim().to_owned(), origin));
+                continue;
+            }
             match limit.trim().parse::<i64>() {
                 Ok(l) => raw.severity.push((
                     Spanned::new(level.trim().to_owned(), origin.clone()),
@@ -49,7 +90,7 @@ impl PolicyFlags {
                     level: super::IssueLevel::Error,
                     origin,
                     message: format!("`{item}` is not LEVEL=LIMIT"),
-                    hint: Some("write e.g. --fail-severity 5=0,4=2 (fail on any level 5, on more than 2 level 4)".into()),
+                    hint: Some("write e.g. --fail-severity 5=0,4=2 (fail on any level 5, on more than 2 level 4), or 5=off to drop a level's limit".into()),
                 }),
             }
         }
@@ -58,19 +99,25 @@ impl PolicyFlags {
         raw.software = spanned("--fail-software", &self.fail_software);
         if let Some(c) = &self.fail_cvss {
             let origin = Origin::at(format!("--fail-cvss {c}"));
-            match c.split_once(':').map(|(v, s)| (v, s.trim().parse::<f64>())) {
-                Some((v, Ok(score))) => {
-                    raw.cvss = Some((
-                        Spanned::new(v.trim().to_owned(), origin.clone()),
-                        Spanned::new(score, origin),
-                    ));
+            if c.trim().eq_ignore_ascii_case("off") {
+                raw.cvss_off = Some(origin);
+            } else {
+                match c.split_once(':').map(|(v, s)| (v, s.trim().parse::<f64>())) {
+                    Some((v, Ok(score))) => {
+                        raw.cvss = Some((
+                            Spanned::new(v.trim().to_owned(), origin.clone()),
+                            Spanned::new(score, origin),
+                        ));
+                    }
+                    _ => raw.issues.push(super::PolicyIssue {
+                        level: super::IssueLevel::Error,
+                        origin,
+                        message: format!("`{c}` is not VERSION:SCORE"),
+                        hint: Some(
+                            "write e.g. --fail-cvss 3:7.0 (version 2, 3 or max), or off".into(),
+                        ),
+                    }),
                 }
-                _ => raw.issues.push(super::PolicyIssue {
-                    level: super::IssueLevel::Error,
-                    origin,
-                    message: format!("`{c}` is not VERSION:SCORE"),
-                    hint: Some("write e.g. --fail-cvss 3:7.0 (version 2, 3 or max)".into()),
-                }),
             }
         }
         for q in spanned("--exclude-qids", &self.exclude_qids) {
@@ -144,7 +191,7 @@ mod tests {
             fail_qids: vec!["1,2-4".into(), "9".into()],
             fail_cvss: Some("max:9.8".into()),
             exclude_cves: vec!["CVE-2021-44228".into()],
-            potential: true,
+            potential: Some(true),
             ..PolicyFlags::default()
         };
         let (p, issues) = flags.to_raw().validate();
@@ -155,6 +202,30 @@ mod tests {
         assert!((p.cvss.unwrap().score - 9.8).abs() < 1e-9);
         assert_eq!(p.exclusions.len(), 1);
         assert!(p.potential);
+    }
+
+    /// Issue 12, item 7: `--fail-severity ""` (an empty CI variable, say) is an error, never
+    /// "no condition"; the same for every list flag.
+    #[test]
+    fn an_empty_flag_is_an_error() {
+        for f in [
+            PolicyFlags {
+                fail_severity: vec![String::new()],
+                ..PolicyFlags::default()
+            },
+            PolicyFlags {
+                fail_cves: vec![" , ".into()],
+                ..PolicyFlags::default()
+            },
+            PolicyFlags {
+                exclude_qids: vec![String::new()],
+                ..PolicyFlags::default()
+            },
+        ] {
+            let (p, issues) = f.to_raw().validate();
+            assert!(p.is_none(), "{f:?}");
+            assert_eq!(issues[0].message, "the value is empty");
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use crate::common::*;
 use base64::Engine as _;
 use qcs_emulator::{
-    EmulatorConfig, LifecycleRequest, RateLimitConfig, ReportSpec, SeedRequest, User, start,
+    EmulatorConfig, LifecycleRequest, ProcessingProfile, RateLimitConfig, ReportSpec, SeedRequest,
+    User, start,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -246,7 +247,13 @@ async fn bearer_checks_expiry_revocation_and_missing_cs_module() {
 
 #[tokio::test]
 async fn image_lifecycle_unknown_processing_processed() {
-    let emu = emulator().await;
+    // The list is read while the report is processed: `lastScanned` at upload.
+    let emu = start(EmulatorConfig {
+        processing_profile: ProcessingProfile::LastScannedAtUpload,
+        ..config()
+    })
+    .await
+    .expect("start");
     let t = demo_token(&emu).await;
     let r = control_post(
         &emu,

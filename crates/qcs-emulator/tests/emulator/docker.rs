@@ -47,6 +47,8 @@ async fn with_docker(seed: DockerSeed) -> (RunningEmulator, tempfile::TempDir) {
             processing_delay_secs: 20,
             watch_interval_ms: 500,
         },
+        // These tests read the list while the report is processed: `lastScanned` at upload.
+        processing_profile: qcs_emulator::ProcessingProfile::LastScannedAtUpload,
         ..config()
     })
     .await

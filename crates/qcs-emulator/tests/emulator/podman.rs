@@ -146,6 +146,8 @@ async fn watches_podman_for_scan_tags_registers_and_untags() {
             processing_delay_secs: 10,
             watch_interval_ms: 3_600_000,
         },
+        // The list is read while the report is processed: `lastScanned` at upload.
+        processing_profile: qcs_emulator::ProcessingProfile::LastScannedAtUpload,
         ..config()
     })
     .await

@@ -19,6 +19,9 @@ pub(crate) fn config() -> EmulatorConfig {
     EmulatorConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         frozen_clock_ms: Some(T0),
+        // The reading these tests were written against (a processing image is listed);
+        // `readiness.rs` runs every profile.
+        processing_profile: qcs_emulator::ProcessingProfile::LastScannedAtUpload,
         ..EmulatorConfig::default()
     }
 }

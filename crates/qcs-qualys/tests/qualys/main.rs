@@ -8,5 +8,6 @@ mod auth;
 mod common;
 mod faults;
 mod proxy;
+mod readiness;
 mod tls;
 mod wait;

@@ -112,6 +112,8 @@ pub(crate) fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
                 interval: qcs_qualys::Interval::Fixed(std::time::Duration::from_secs(1)),
                 concurrency: 8,
                 sources: [Source::Default, Source::Default, Source::Default],
+                batch: qcs_qualys::wait::DEFAULT_BATCH,
+                batch_source: Source::Default,
             },
             output: OutputSettings::demo_in(args.output_dir.clone(), Source::Flag("--output-dir")),
             policy,

@@ -5,23 +5,31 @@
 use std::io::Write as _;
 
 use qcs_core::exit::ExitCode;
-use qcs_emulator::EmulatorConfig;
+use qcs_emulator::{EmulatorConfig, Scenario};
 
 use crate::cli::EmulatorArgs;
 use crate::error::CliError;
 
 /// Runs `qcs emulator`.
 pub(crate) fn run(args: &EmulatorArgs) -> Result<ExitCode, CliError> {
-    let config = EmulatorConfig {
+    let mut config = EmulatorConfig {
         listen: args.listen,
         tls: args.tls,
         tls_dir: args.tls_dir.clone(),
-        scenario: args.scenario.clone(),
         image_dir: args.images.clone(),
         docker_socket: args.docker_socket.clone(),
         watch_engine: args.watch_engine.clone(),
         ..EmulatorConfig::default()
     };
+    // The scenario file first, then the flags that must win over it.
+    if let Some(path) = &args.scenario {
+        Scenario::load(path)
+            .map_err(|e| CliError::Emulator(e.to_string()))?
+            .apply(&mut config);
+    }
+    if let Some(profile) = args.processing_profile {
+        config.processing_profile = profile;
+    }
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CliError::Runtime(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {

@@ -8,6 +8,7 @@ use tracing::debug;
 
 use crate::cli::{EvaluateArgs, GlobalArgs};
 use crate::error::CliError;
+use crate::limits;
 use crate::output;
 
 /// Runs `qcs evaluate`.
@@ -15,22 +16,45 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
     let file = crate::config::locate(global.config.as_deref())?;
     let policy = crate::policy_input::load(&args.policy, file.as_ref(), global.quiet)?;
     let out = crate::settings::output::resolve(&args.output, file.as_ref())?;
+    let limit = limits::max_report(
+        args.max_report_size.as_deref(),
+        &crate::settings::process_env,
+    )?;
+    // The outputs are checked, and an earlier run's removed, before anything else can fail
+    // (the reports read are never removed, even when named like an output).
+    output::prepare(&out, false, &args.reports)?;
 
     // Read every report first: unusable input is a usage error (exit 2), reported for all files.
     let mut reports = Vec::with_capacity(args.reports.len());
     let mut bad = Vec::new();
+    let mut too_large = false;
     for path in &args.reports {
-        match std::fs::read(path).map(|bytes| ImageReport::from_json(&bytes)) {
+        match limits::read_limited(path, limit).map(|bytes| ImageReport::from_json(&bytes)) {
             Ok(Ok(r)) => reports.push((path.display().to_string(), r)),
             Ok(Err(e)) => bad.push(format!("report `{}`: {e}", path.display())),
-            Err(e) => bad.push(format!("cannot read report `{}`: {e}", path.display())),
+            Err(limits::ReadError::TooLarge(limit)) => {
+                too_large = true;
+                bad.push(format!(
+                    "report `{}` is larger than the limit of {}",
+                    path.display(),
+                    limits::fmt_size(limit)
+                ));
+            }
+            Err(limits::ReadError::Io(e)) => {
+                bad.push(format!("cannot read report `{}`: {e}", path.display()));
+            }
         }
     }
     if !bad.is_empty() {
         return Err(CliError::BadInputs(
             bad,
-            "give image-details JSON as returned by GET /csapi/v1.3/images/{sha} \
-             (or written by `qcs scan` to qcs-reports/images/)",
+            if too_large {
+                "raise the limit with --max-report-size (or QCS_MAX_REPORT_SIZE), e.g. 1GiB, if \
+                 the report is that large; otherwise check what the file or pipe holds"
+            } else {
+                "give image-details JSON as returned by GET /csapi/v1.3/images/{sha} \
+                 (or written by `qcs scan` to qcs-reports/images/)"
+            },
         ));
     }
 

@@ -1,4 +1,7 @@
 //! `qcs policy check FILE`: validate a policy and print every problem at once with its location.
+//! FILE is a policy file (TOML), the plugin's criteria JSON (a `.json` name, or text starting
+//! with `{`), or a config file (`qcs.toml`, or TOML with config tables): then every key of the
+//! config is checked, its `[policy]` table, and the policy file it names.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -10,21 +13,20 @@ use qcs_core::policy::{ExclusionTarget, IssueLevel};
 use crate::cli::{GlobalArgs, PolicyCommand};
 use crate::diagnostics::{self, Sources};
 use crate::error::CliError;
-use crate::policy_input::{read_criteria, read_policy_file};
+use crate::policy_input::read_policy_file;
 
 /// Runs `qcs policy …`.
 pub(crate) fn run(cmd: &PolicyCommand, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let PolicyCommand::Check { file } = cmd;
     let mut sources = Sources::default();
-    let is_json = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let raw = if is_json {
-        read_criteria(file)?
+    let text = crate::config::read_text(file, "policy file")?;
+    let (policy, issues) = if !crate::policy_input::is_criteria(file, &text)
+        && crate::config::looks_like_config(file, &text)
+    {
+        check_config(file, text, &mut sources)?
     } else {
-        read_policy_file(file, &mut sources)?
+        read_policy_file(file, &mut sources)?.validate()
     };
-    let (policy, issues) = raw.validate();
     diagnostics::eprint(&issues, &sources);
     let errors = issues
         .iter()
@@ -58,6 +60,37 @@ pub(crate) fn run(cmd: &PolicyCommand, global: &GlobalArgs) -> Result<ExitCode, 
             Ok(ExitCode::Config)
         }
     }
+}
+
+/// Checks a config file: every key of it (with its `[policy]` table), and the policy file its
+/// `policy = "…"` names. Returns the config's policy (none: no conditions) and every issue.
+fn check_config(
+    file: &std::path::Path,
+    text: String,
+    sources: &mut Sources,
+) -> Result<(Option<Policy>, Vec<qcs_core::policy::PolicyIssue>), CliError> {
+    let name = file.display().to_string();
+    let mut issues = crate::config::check(&name, &text);
+    let cfg = crate::config::ConfigFile {
+        path: file.to_owned(),
+        text,
+    };
+    let config_ok = !issues.iter().any(|i| i.level == IssueLevel::Error);
+    let policy = match cfg.policy() {
+        Ok(crate::config::ConfigPolicy::File(path)) => {
+            let (p, more) = read_policy_file(&path, sources)?.validate();
+            issues.extend(more);
+            p
+        }
+        Ok(crate::config::ConfigPolicy::Table) => {
+            qcs_core::policy::file::from_toml(&name, &cfg.text, Some("policy"))
+                .validate()
+                .0
+        }
+        Ok(crate::config::ConfigPolicy::None) | Err(_) => Some(Policy::default()),
+    };
+    sources.add(name, cfg.text);
+    Ok((policy.filter(|_| config_ok), issues))
 }
 
 /// What the policy does, in a few lines.
@@ -113,6 +146,9 @@ pub(crate) fn describe(p: &Policy) -> String {
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
         let _ = writeln!(s, "excludes: {what}{until}{why}");
+    }
+    for o in &p.overrides {
+        let _ = writeln!(s, "overrides: {o}");
     }
     s
 }

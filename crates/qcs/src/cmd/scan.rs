@@ -8,6 +8,12 @@
 //! An image that cannot be resolved, tagged or waited for ends as an `error` image with the
 //! kind of failure (engine, sensor, api, timeout, config) while the others go on; a missing
 //! result is never a pass, whatever the policy (`plugin-behaviour.md` §7).
+//!
+//! Before any engine or network I/O the outputs are checked and an earlier run's are removed
+//! ([`output::prepare`]); `--timeout` bounds the whole Qualys part (authentication and the
+//! wait, every request cut to what is left); SIGINT or SIGTERM ends the work at once, the
+//! reports are written with every image judged so far (the others `cancelled`) and the run
+//! exits 130 or 143 ([`crate::interrupt`]).
 
 mod print_config;
 
@@ -24,6 +30,7 @@ use crate::cli::{GlobalArgs, ScanArgs};
 use crate::config;
 use crate::error::CliError;
 use crate::images;
+use crate::interrupt::{self, Interrupt};
 use crate::output;
 use crate::policy_input;
 use crate::progress::{self, Progress};
@@ -61,6 +68,11 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
         output,
         webhook,
     } = settings::resolve_run(&args.run, file, env)?;
+    // An earlier run's reports go before anything else can fail: whatever happens next, no
+    // stale verdict is left behind; an unusable output path ends the run here (exit 2).
+    if !args.print_config {
+        output::prepare(&output, true, &[])?;
+    }
     // With --print-config a Qualys problem (typically missing credentials) is shown with the
     // rest of the settings; otherwise it ends the run here.
     let qualys = settings::resolve_qualys(&args.run.qualys, file, env);
@@ -98,24 +110,36 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
         output,
         policy,
     };
-    let client = QualysClient::new(plan.qualys.client_config())?;
+    let mut client_config = plan.qualys.client_config();
+    client_config.max_answer = crate::limits::max_answer(env)?;
+    let client = QualysClient::new(client_config)?;
     let ui = Progress::new(global.quiet);
     let runtime = runtime()?;
-    let summary = runtime.block_on(execute(&plan, &client, &ui))?;
-    // After the reports; whatever happens there, the verdict stands.
-    runtime.block_on(webhook::deliver(
-        &webhook,
-        &summary,
-        &plan.output.dir,
-        &plan.qualys,
-        &ui,
-    ));
+    let stop = Interrupt::install();
+    let summary = runtime.block_on(execute_with(&plan, &client, &ui, stop.as_ref()))?;
+    if let Some(code) = interrupted_code(&summary) {
+        return Ok(code);
+    }
+    // After the reports; whatever happens there, the verdict stands (a signal cuts it short).
+    runtime.block_on(async {
+        tokio::select! {
+            () = webhook::deliver(&webhook, &summary, &plan.output.dir, &plan.qualys, &ui) => {}
+            _ = interrupt::wait(stop.as_ref()) => {}
+        }
+    });
     let code = summary.exit();
     Ok(if plan.output.report_only && code != ExitCode::Config {
         ExitCode::Passed
     } else {
         code
     })
+}
+
+/// The exit code of a run a signal stopped (recorded in its summary), if it was.
+fn interrupted_code(summary: &Summary) -> Option<ExitCode> {
+    [ExitCode::Interrupted, ExitCode::Terminated]
+        .into_iter()
+        .find(|c| c.code() == summary.exit_code)
 }
 
 /// A runtime for one scan.
@@ -196,6 +220,11 @@ fn engine_kind(e: &EngineError) -> ErrorKind {
 
 /// The kind of a Qualys failure, by its exit code.
 fn qualys_kind(e: &QualysError) -> ErrorKind {
+    match e {
+        QualysError::ScanFailed { .. } => return ErrorKind::ScanFailed,
+        QualysError::Cancelled { .. } => return ErrorKind::Cancelled,
+        _ => {}
+    }
     match e.exit_code() {
         ExitCode::Config => ErrorKind::Config,
         ExitCode::NoResult => ErrorKind::Timeout,
@@ -218,13 +247,44 @@ pub(crate) async fn execute(
     client: &QualysClient,
     ui: &Arc<Progress>,
 ) -> Result<Summary, CliError> {
+    execute_with(plan, client, ui, None).await
+}
+
+/// [`execute`], stopped by a signal of `stop`: the images without a result by then end
+/// `cancelled`, the summary's exit code is the signal's (130, 143), and the outputs are
+/// written all the same.
+pub(crate) async fn execute_with(
+    plan: &ScanPlan,
+    client: &QualysClient,
+    ui: &Arc<Progress>,
+    stop: Option<&Interrupt>,
+) -> Result<Summary, CliError> {
     let mut verdicts = Verdicts::new(&plan.inputs);
-    let (tagged, tagged_at) = engine_steps(plan, ui, &mut verdicts).await;
-    if !tagged.is_empty() {
-        qualys_steps(plan, client, ui, &tagged, tagged_at, &mut verdicts).await?;
+    let engine = tokio::select! {
+        r = engine_steps(plan, ui, &mut verdicts) => Some(r),
+        _ = interrupt::wait(stop) => None,
+    };
+    if let Some((tagged, tagged_at)) = engine
+        && !tagged.is_empty()
+    {
+        qualys_steps(plan, client, ui, &tagged, tagged_at, &mut verdicts, stop).await;
     }
     ui.finish();
+    let signal = stop.and_then(Interrupt::received);
+    if let Some(s) = signal {
+        verdicts.fail_rest(
+            ErrorKind::Cancelled,
+            &format!(
+                "cancelled: qcs got {} before this image had a result",
+                s.name()
+            ),
+        );
+    }
     let mut summary = verdicts.into_summary();
+    if let Some(s) = signal {
+        summary.exit_code = s.exit_code().code();
+        summary.outcome = qcs_core::summary::Outcome::Error;
+    }
     // the HTML report links each image to the platform's portal, when the platform is known
     summary.portal_url = plan
         .qualys
@@ -336,8 +396,15 @@ async fn qualys_steps(
     tagged: &[UniqueImage],
     tagged_at: jiff::Timestamp,
     verdicts: &mut Verdicts,
-) -> Result<(), CliError> {
-    match client.connect().await {
+    stop: Option<&Interrupt>,
+) {
+    // `--timeout` bounds authentication and the wait together: no request outlives it.
+    let deadline = qcs_qualys::clock::add(client.clock().now(), plan.wait.timeout);
+    let connected = tokio::select! {
+        r = client.connect_until(deadline) => r,
+        _ = interrupt::wait(stop) => return,
+    };
+    match connected {
         Ok(info) => ui.step(&format!(
             "Qualys: authenticated at {} as {} ({} auth); Container Security is enabled",
             info.gateway, info.token.user, info.auth
@@ -345,7 +412,7 @@ async fn qualys_steps(
         Err(e) => {
             verdicts.fail_rest(qualys_kind(&e), &e.to_string());
             ui.problem(&e.to_string(), e.hint());
-            return Ok(());
+            return;
         }
     }
     ui.step(&format!(
@@ -365,8 +432,12 @@ async fn qualys_steps(
             tagged_at,
         })
         .collect();
+    let mut options = plan.wait.options();
+    options.timeout = qcs_qualys::clock::since(deadline, client.clock().now());
     let results = client
-        .wait_for_scans(requests, &plan.wait.options(), progress::callback(ui))
+        .wait_for_scans_until(requests, &options, progress::callback(ui), async {
+            interrupt::wait(stop).await;
+        })
         .await;
     ui.finish();
     let now = jiff::Timestamp::now();
@@ -376,7 +447,18 @@ async fn qualys_steps(
         };
         match result {
             Ok(scan) => {
-                output::save_raw(&plan.output.dir, &scan.sha, &scan.raw)?;
+                // The raw report is the input of `qcs evaluate`: an image whose report cannot
+                // be saved has no verdict (exit 2), the others go on.
+                if let Err(e) = output::save_raw(&plan.output.dir, &scan.sha, &scan.raw) {
+                    for input in &u.inputs {
+                        verdicts.fail(input, Some(&u.sha), ErrorKind::Config, e.to_string());
+                    }
+                    ui.problem(
+                        &e.to_string(),
+                        "check the free space and the permissions of the output directory",
+                    );
+                    continue;
+                }
                 let evaluation = evaluate(&plan.policy, &scan.report, now);
                 for input in &u.inputs {
                     verdicts.set(input, evaluation.clone());
@@ -386,9 +468,10 @@ async fn qualys_steps(
                 for input in &u.inputs {
                     verdicts.fail(input, Some(&u.sha), qualys_kind(&e), e.to_string());
                 }
-                ui.problem(&format!("{}: {e}", label(u)), e.hint());
+                if !matches!(e, QualysError::Cancelled { .. }) {
+                    ui.problem(&format!("{}: {e}", label(u)), e.hint());
+                }
             }
         }
     }
-    Ok(())
 }

@@ -291,6 +291,9 @@ fn wait_args(w: &WaitSettings, args: &mut Vec<Vec<String>>) {
     if given(&w.sources[2]) {
         args.push(flag("--concurrency", &w.concurrency));
     }
+    if given(&w.batch_source) {
+        args.push(flag("--batch", &w.batch));
+    }
 }
 
 fn policy_args(p: &PolicyArgs, args: &mut Vec<Vec<String>>, notes: &mut Vec<String>) {
@@ -320,11 +323,15 @@ fn policy_args(p: &PolicyArgs, args: &mut Vec<Vec<String>>, notes: &mut Vec<Stri
     if let Some(c) = &p.fail_cvss {
         args.push(flag("--fail-cvss", c));
     }
-    if p.potential {
-        args.push(vec!["--potential".into()]);
-    }
-    if p.fixable_only {
-        args.push(vec!["--fixable-only".into()]);
+    for (name, value) in [
+        ("--potential", p.potential),
+        ("--fixable-only", p.fixable_only),
+    ] {
+        match value {
+            Some(true) => args.push(vec![name.into()]),
+            Some(false) => args.push(vec![format!("{name}=false")]),
+            None => {}
+        }
     }
 }
 

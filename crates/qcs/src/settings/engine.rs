@@ -49,11 +49,7 @@ pub(crate) fn resolve(
     file: Option<&ConfigFile>,
     env: EnvLookup<'_>,
 ) -> Result<EngineSettings, CliError> {
-    let t = table(
-        file,
-        "engine",
-        &["host", "cert-dir", "namespace", "sensor-check"],
-    )?;
+    let t = table(file, "engine", crate::config::ENGINE_KEYS)?;
     let cs = |k: &str| config_str(file, &t, "engine", k);
 
     let (host, host_source) = pick(

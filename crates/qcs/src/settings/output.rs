@@ -57,7 +57,7 @@ pub(crate) fn resolve(
     args: &OutputArgs,
     file: Option<&ConfigFile>,
 ) -> Result<OutputSettings, CliError> {
-    let t = table(file, "output", &["dir", "formats", "dockerfile"])?;
+    let t = table(file, "output", crate::config::OUTPUT_KEYS)?;
     let (dir, dir_source) = match (&args.output_dir, config_str(file, &t, "output", "dir")?) {
         (Some(d), _) => (d.clone(), Source::Flag("--output-dir")),
         (None, Some(d)) => {

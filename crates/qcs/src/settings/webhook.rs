@@ -18,7 +18,7 @@ use crate::error::CliError;
 /// Each try's limit when `[webhook] timeout` is not set (the plugin's 60 s).
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-const SECRET_HINT: &str = "the webhook URL and its signing key are secrets: set them in the \
+pub(crate) const SECRET_HINT: &str = "the webhook URL and its signing key are secrets: set them in the \
 environment (QCS_WEBHOOK_URL or the variable [webhook] url-env names, QCS_WEBHOOK_SECRET; or \
 their *_FILE forms), never in the config file";
 
@@ -84,7 +84,7 @@ pub(crate) fn resolve(
     env: EnvLookup<'_>,
 ) -> Result<WebhookSettings, CliError> {
     // `url` and `secret` are "known" only to be refused with the right hint.
-    let t = table(file, "webhook", &["url-env", "timeout", "url", "secret"])?;
+    let t = table(file, "webhook", crate::config::WEBHOOK_KEYS)?;
     if let Some(k) = ["url", "secret"].into_iter().find(|k| t.contains_key(*k)) {
         return Err(config_error(
             file,

@@ -29,10 +29,36 @@ pub(crate) fn summary_json(dir: &Path) -> serde_json::Value {
         .expect("summary parses")
 }
 
+/// How a [`ScanWorld`] is set up beyond its images: [`WorldOptions::default`] is what
+/// [`ScanWorld::start`] uses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WorldOptions {
+    /// What an image looks like while its scan is processed.
+    pub(crate) profile: qcs_emulator::ProcessingProfile,
+    /// From tagging to the sensor's upload, seconds.
+    pub(crate) scan_delay_secs: u64,
+    /// From the upload to the processed report, seconds.
+    pub(crate) processing_delay_secs: u64,
+    /// `qcs scan --interval`.
+    pub(crate) interval: &'static str,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        WorldOptions {
+            profile: qcs_emulator::ProcessingProfile::default(),
+            scan_delay_secs: 1,
+            processing_delay_secs: 0,
+            interval: "200ms",
+        }
+    }
+}
+
 /// The Qualys emulator with its Docker Engine API stand-in (on a unix socket in a temp dir)
 /// holding `images`, the simulated CI/CD sensor running, uploading a tagged image 1 s later and
 /// processing it at once (the tag check right after tagging needs the tag still there), and a
-/// user `ci-user` with the CS module.
+/// user `ci-user` with the CS module. [`ScanWorld::start_with`] changes the timings, the
+/// processing profile and the poll interval.
 pub(crate) struct ScanWorld {
     pub(crate) emu: qcs_emulator::RunningEmulator,
     pub(crate) socket: PathBuf,
@@ -40,6 +66,8 @@ pub(crate) struct ScanWorld {
     pub(crate) out: tempfile::TempDir,
     /// `ci-user`'s password.
     pub(crate) password: &'static str,
+    /// How the world was set up.
+    pub(crate) options: WorldOptions,
     _dir: tempfile::TempDir,
 }
 
@@ -48,6 +76,15 @@ impl ScanWorld {
     pub(crate) async fn start(
         images: Vec<qcs_emulator::DockerImage>,
         password: &'static str,
+    ) -> Self {
+        Self::start_with(images, password, WorldOptions::default()).await
+    }
+
+    /// Starts the emulator and the stand-in set up as `options` says.
+    pub(crate) async fn start_with(
+        images: Vec<qcs_emulator::DockerImage>,
+        password: &'static str,
+        options: WorldOptions,
     ) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir");
         let socket = dir.path().join("docker.sock");
@@ -58,10 +95,11 @@ impl ScanWorld {
                 images,
             },
             sensor: qcs_emulator::SensorTiming {
-                scan_delay_secs: 1,
-                processing_delay_secs: 0,
+                scan_delay_secs: options.scan_delay_secs,
+                processing_delay_secs: options.processing_delay_secs,
                 ..qcs_emulator::SensorTiming::default()
             },
+            processing_profile: options.profile,
             ..qcs_emulator::EmulatorConfig::demo(socket.clone())
         })
         .await
@@ -76,8 +114,39 @@ impl ScanWorld {
             socket,
             out: tempfile::tempdir().expect("a temp dir"),
             password,
+            options,
             _dir: dir,
         }
+    }
+
+    /// The `summary.json` of the last run.
+    pub(crate) fn summary(&self) -> serde_json::Value {
+        summary_json(self.out.path())
+    }
+
+    /// The 64-hex id of the stand-in's image tagged `tag`.
+    pub(crate) fn id_of(&self, tag: &str) -> String {
+        self.emu
+            .control()
+            .docker_images()
+            .into_iter()
+            .find(|(_, tags)| tags.iter().any(|t| t == tag))
+            .map_or_else(
+                || panic!("no image tagged {tag} in the stand-in"),
+                |(id, _)| id,
+            )
+    }
+
+    /// Requests the emulator logged for an endpoint key (`images`, `images/{id}`,
+    /// `docker/images/tag`, …).
+    pub(crate) fn count(&self, endpoint: &str) -> u64 {
+        self.emu
+            .control()
+            .requests()
+            .counts
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// `qcs scan` pointed at this world's Qualys API (not yet at its engine), with a clean
@@ -90,7 +159,7 @@ impl ScanWorld {
             .env("QUALYS_PASSWORD", self.password)
             .current_dir(self.out.path())
             .args(["scan", "--gateway-url", &self.emu.base_url()])
-            .args(["--interval", "200ms", "--output-dir"])
+            .args(["--interval", self.options.interval, "--output-dir"])
             .arg(self.out.path());
         c
     }
@@ -101,4 +170,27 @@ impl ScanWorld {
         c.args(["--engine", &format!("unix://{}", self.socket.display())]);
         c
     }
+}
+
+/// Runs the command off the async runtime, so that the in-process emulator keeps serving:
+/// the exit code, stdout and stderr.
+pub(crate) async fn run(mut cmd: Command) -> (Option<i32>, String, String) {
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("the command runs"))
+        .await
+        .expect("the command's thread");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The entry of `summary.json` for the input `input`.
+pub(crate) fn image<'a>(summary: &'a serde_json::Value, input: &str) -> &'a serde_json::Value {
+    summary["images"]
+        .as_array()
+        .expect("summary.json lists images")
+        .iter()
+        .find(|i| i["input"] == input)
+        .unwrap_or_else(|| panic!("no image {input} in {summary}"))
 }

@@ -182,6 +182,7 @@ fn wait(rows: &mut Rows, w: &WaitSettings) {
     );
     rows.row("interval", w.interval_text(), &w.sources[1]);
     rows.row("concurrency", w.concurrency, &w.sources[2]);
+    rows.row("batch", w.batch, &w.batch_source);
 }
 
 /// `[output]`.
@@ -267,8 +268,8 @@ fn policy_origin(view: &View<'_>) -> String {
         && flags.fail_cvss.is_none()
         && flags.exclude_qids.is_empty()
         && flags.exclude_cves.is_empty()
-        && !flags.potential
-        && !flags.fixable_only);
+        && flags.potential.is_none()
+        && flags.fixable_only.is_none());
     if any_flag {
         parts.push("policy flags".to_owned());
     }
