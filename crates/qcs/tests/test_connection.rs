@@ -5,13 +5,13 @@
 // Helpers outside #[test] fns unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use std::fmt::Write as _;
 use std::net::TcpListener;
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use qcs_emulator::{EmulatorConfig, RunningEmulator, User};
+use qcs_test_support::tinyproxy::Tinyproxy;
 
 fn qcs() -> Command {
     let mut c = Command::cargo_bin("qcs").expect("the qcs binary is built");
@@ -257,54 +257,8 @@ async fn api_and_auth_errors_exit_4() {
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
-struct Tinyproxy {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Tinyproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn tinyproxy(user: &str, pass: &str) -> Tinyproxy {
-    let bin = ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("tinyproxy is installed (scripts/setup/40-proxy.sh)");
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut conf =
-        format!("Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nAllow 127.0.0.1\n");
-    conf.push_str("User nobody\nGroup nogroup\n");
-    let _ = writeln!(conf, "BasicAuth {user} {pass}");
-    let path = dir.path().join("tinyproxy.conf");
-    std::fs::write(&path, conf).unwrap();
-    let child = std::process::Command::new(bin)
-        .arg("-d")
-        .arg("-c")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "tinyproxy did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Tinyproxy {
-        child,
-        port,
-        _dir: dir,
-    }
+    Tinyproxy::start(Some((user, pass)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,7 +286,7 @@ async fn no_secret_reaches_any_output_at_trace_level() {
             ("QUALYS_PASSWORD", "Pw-Very-Secret-4711".to_owned()),
             Some(format!(
                 "http://proxy-user:Proxy-Secret-0815@127.0.0.1:{}",
-                proxy.port
+                proxy.port()
             )),
         ),
         (
@@ -351,7 +305,7 @@ async fn no_secret_reaches_any_output_at_trace_level() {
                 c.env("HTTP_PROXY", url);
             }
             None => {
-                c.env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+                c.env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port()))
                     .env("QCS_PROXY_USERNAME", "proxy-user")
                     .env("QCS_PROXY_PASSWORD", "Proxy-Secret-0815");
             }

@@ -12,7 +12,6 @@ mod common;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use axum::body::Bytes;
@@ -392,67 +391,20 @@ async fn an_https_receiver_with_a_private_ca_needs_the_ca_bundle() {
     assert_no_secret(&out, &err);
 }
 
-/// Starts tinyproxy on a free port with a config in `dir`. A missing tinyproxy fails the test
-/// (as the other proxy tests do): a skipped proxy test would pass without proving anything.
-fn tinyproxy(dir: &std::path::Path) -> (std::process::Child, u16) {
-    let bin = ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("tinyproxy is installed (scripts/setup/40-proxy.sh)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = dir.join("tinyproxy.log");
-    let conf = dir.join("tinyproxy.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nLogLevel Info\nLogFile \"{}\"\nAllow 127.0.0.1\nUser nobody\nGroup nogroup\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(&log, "").unwrap();
-    let _ = std::process::Command::new("chmod")
-        .arg("777")
-        .arg(dir)
-        .status();
-    let _ = std::process::Command::new("chmod")
-        .arg("666")
-        .arg(&log)
-        .status();
-    let child = std::process::Command::new(bin)
-        .arg("-d")
-        .arg("-c")
-        .arg(&conf)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "tinyproxy did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (child, port)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_a_real_proxy() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut proxy, port) = tinyproxy(dir.path());
+    // A missing tinyproxy fails the test (as the other proxy tests do): a skipped proxy test
+    // would pass without proving anything.
+    let proxy = qcs_test_support::tinyproxy::Tinyproxy::start(None);
     let w = World::new().await;
     let (rx, addr) = Receiver::start(&[]).await;
     let mut c = w.scan();
     c.arg(CLEAN)
-        .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
+        .env("HTTP_PROXY", proxy.url())
         .env("QCS_WEBHOOK_URL", hook_url(addr));
     let (code, out, err) = run(c).await;
-    let log = std::fs::read_to_string(dir.path().join("tinyproxy.log")).unwrap_or_default();
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    let log = proxy.log();
+    drop(proxy);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(rx.got().len(), 1, "{err}");
     assert!(

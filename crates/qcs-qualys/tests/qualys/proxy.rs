@@ -1,93 +1,16 @@
 //! Through a real tinyproxy (started here on 127.0.0.1 with an ephemeral port and a config in
 //! a temp dir), with and without proxy authentication, to the emulator over HTTP and HTTPS.
 
-use std::fmt::Write as _;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use qcs_core::exit::ExitCode;
 use qcs_qualys::secret::secret;
 use qcs_qualys::{ProxyConfig, QualysClient, QualysError, TlsConfig};
+use qcs_test_support::tinyproxy::Tinyproxy;
 
 use crate::common::client_config;
 
-struct Tinyproxy {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Tinyproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Tinyproxy {
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-/// Starts tinyproxy; `auth` adds `BasicAuth user password`.
+/// tinyproxy on loopback (`qcs-test-support`); `auth` adds `BasicAuth user password`.
 fn tinyproxy(auth: Option<(&str, &str)>) -> Tinyproxy {
-    let bin = ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("tinyproxy is installed (scripts/setup/40-proxy.sh)");
-    let dir = tempfile::tempdir().unwrap();
-    // tinyproxy needs a fixed port: take a free one from the kernel and hand it over.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = dir.path().join("tinyproxy.log");
-    let mut conf = format!(
-        "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nLogLevel Info\nLogFile \"{}\"\nAllow 127.0.0.1\n",
-        log.display()
-    );
-    // As root, tinyproxy drops to this user; it must be able to write the log.
-    conf.push_str("User nobody\nGroup nogroup\n");
-    if let Some((u, p)) = auth {
-        let _ = writeln!(conf, "BasicAuth {u} {p}");
-    }
-    let conf_path = dir.path().join("tinyproxy.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    std::fs::write(&log, "").unwrap();
-    let _ = Command::new("chmod").arg("777").arg(dir.path()).status();
-    let _ = Command::new("chmod").arg("666").arg(&log).status();
-    let child = Command::new(bin)
-        .arg("-d")
-        .arg("-c")
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Ready when it accepts connections.
-    let until = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < until,
-            "tinyproxy did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Tinyproxy {
-        child,
-        port,
-        log,
-        _dir: dir,
-    }
+    Tinyproxy::start(auth)
 }
 
 #[tokio::test]
