@@ -140,7 +140,7 @@ pub enum QualysError {
         /// The last state seen.
         last_state: String,
     },
-    /// An answer is larger than the limit on API answers (`[qualys] max-answer-size`).
+    /// An answer is larger than the limit on API answers (`QCS_MAX_ANSWER_SIZE`).
     #[error("the answer of {endpoint} is larger than the limit of {limit} bytes")]
     TooLarge {
         /// What was called.
@@ -242,7 +242,7 @@ impl QualysError {
                 "the run was interrupted; run qcs scan again for a verdict on this image"
             }
             Self::TooLarge { .. } => {
-                "raise the limit with --max-answer-size / QCS_MAX_ANSWER_SIZE / [qualys] max-answer-size (e.g. 1GiB) if such an answer is expected; otherwise check the gateway URL"
+                "raise the limit with the environment variable QCS_MAX_ANSWER_SIZE (e.g. QCS_MAX_ANSWER_SIZE=1GiB) if such an answer is expected; otherwise check the gateway URL"
             }
             Self::BadReport { .. } => {
                 "Qualys answered image details that qcs cannot judge; run with -vv to see the answer and report it (qcs never passes an image on a report it cannot read)"

@@ -58,6 +58,10 @@ pub const CLOCK_SKEW: Duration = Duration::from_secs(120);
 /// error, never a pass.
 pub const BAD_REPORTS_IN_A_ROW: u32 = 3;
 
+/// How long the wait reads the answers of calls still in flight when the deadline comes (they
+/// end by the deadline themselves; this only bounds one that would not).
+const DEADLINE_GRACE: Duration = Duration::from_secs(2);
+
 /// 5xx answers to one grouped list call before the run falls back to one image per call.
 pub const GROUP_5XX_LIMIT: u32 = 2;
 
@@ -403,10 +407,21 @@ impl Run {
             }
             let now = self.clock.now();
             if now >= self.deadline {
-                // Answers already in are still read; calls in flight are cut (their request
-                // timeout ends at the deadline anyway).
-                while let Some(joined) = set.try_join_next() {
-                    self.joined(joined, &mut set);
+                // Calls in flight end by the deadline themselves (their timeout is cut to it,
+                // and a retry finds no time left), so their answers are read rather than raced:
+                // a gateway that stops answering always ends as that call's error, never as a
+                // timeout or an error depending on which came first. The grace only bounds a
+                // call that would not end; it is then cut.
+                let grace = tokio::time::sleep(DEADLINE_GRACE);
+                tokio::pin!(grace);
+                loop {
+                    tokio::select! {
+                        joined = set.join_next() => match joined {
+                            Some(joined) => self.joined_at_deadline(joined),
+                            None => break,
+                        },
+                        () = &mut grace => break,
+                    }
                 }
                 set.abort_all();
                 self.time_out();
@@ -541,6 +556,13 @@ impl Run {
     }
 
     /// A finished task: its answer read, or a task that stopped unexpectedly.
+    /// An answer read at the deadline: its result counts, but it starts no further call.
+    fn joined_at_deadline(&mut self, joined: Result<Done, tokio::task::JoinError>) {
+        let mut none = JoinSet::new();
+        self.joined(joined, &mut none);
+        none.abort_all();
+    }
+
     fn joined(&mut self, joined: Result<Done, tokio::task::JoinError>, set: &mut JoinSet<Done>) {
         match joined {
             Ok((call, answer, retried)) => self.answered(call, answer, retried, set),

@@ -38,25 +38,37 @@ pub(crate) fn prepare(
     raw_images: bool,
     keep: &[PathBuf],
 ) -> Result<(), CliError> {
-    check_destinations(settings)?;
     let dir = &settings.dir;
     let write_err = |what: &str, path: &Path, source| CliError::Write {
         what: what.to_owned(),
         path: path.to_owned(),
         source,
     };
+    let files: Vec<(String, PathBuf)> = settings
+        .formats
+        .iter()
+        .filter_map(|spec| match spec.destination(dir) {
+            Destination::File(path) => Some((spec.format.to_string(), path)),
+            Destination::Stdout => None,
+        })
+        .collect();
+
+    // First what an earlier run left goes, so that no stale verdict survives a check below
+    // failing: every format's default file, the requested paths, the raw reports, and
+    // temporary files of a run that was killed while writing.
+    let mut owned = owned_in(dir, raw_images);
+    owned.extend(files.iter().map(|(_, p)| p.clone()));
+    remove_owned(owned, keep)?;
+
+    check_destinations(settings)?;
     // Each directory written in is checked; none is created here (a run that ends before
     // writing leaves no empty directory behind).
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut checked: Vec<PathBuf> = Vec::new();
-    for spec in &settings.formats {
-        if let Destination::File(path) = spec.destination(dir) {
-            let parent = parent_of(&path);
-            if !checked.contains(&parent) {
-                check_dir(&parent).map_err(|e| write_err(&spec.format.to_string(), &path, e))?;
-                checked.push(parent);
-            }
-            files.push((spec.format.to_string(), path));
+    for (what, path) in &files {
+        let parent = parent_of(path);
+        if !checked.contains(&parent) {
+            check_dir(&parent).map_err(|e| write_err(what, path, e))?;
+            checked.push(parent);
         }
     }
     if raw_images {
@@ -72,32 +84,62 @@ pub(crate) fn prepare(
             ));
         }
     }
+    Ok(())
+}
 
-    // What qcs owns: every format's default file, the requested paths, the raw reports, and
-    // temporary files of a run that was killed while writing.
+/// For a run that fails before its output settings are known (a broken config file, a bad
+/// policy flag): what an earlier run left in the output directory known without them (the
+/// `--output-dir` flag, else the default) is removed before the error is returned, so that the
+/// failed run leaves no stale verdict behind. A failure to remove is logged, never hides `err`.
+pub(crate) fn clear_before_error(
+    flag_dir: Option<&Path>,
+    raw_images: bool,
+    keep: &[PathBuf],
+    err: CliError,
+) -> CliError {
+    let dir = flag_dir.map_or_else(
+        || PathBuf::from(crate::settings::output::DEFAULT_DIR),
+        Path::to_path_buf,
+    );
+    if let Err(e) = remove_owned(owned_in(&dir, raw_images), keep) {
+        tracing::debug!("leaving an earlier run's output: {e}");
+    }
+    err
+}
+
+/// What `qcs` owns in `dir`: every format's default file, temporary files of a run that was
+/// killed while writing, and (for `qcs scan`) the raw reports in `images/`.
+fn owned_in(dir: &Path, raw_images: bool) -> Vec<PathBuf> {
     let mut owned: Vec<PathBuf> = Format::ALL
         .iter()
         .filter_map(|f| f.default_file())
         .map(|name| dir.join(name))
         .collect();
-    owned.extend(files.into_iter().map(|(_, p)| p));
     owned.extend(leftovers(dir, |name| name.contains(TMP_MARK)));
     if raw_images {
         owned.extend(leftovers(&dir.join("images"), |name| {
             name.contains(TMP_MARK) || is_raw_report_name(name)
         }));
     }
+    owned
+}
+
+/// Removes each of `owned` that is a file or a link (the link itself, never its target), but
+/// never one of `keep` (the reports `qcs evaluate` reads).
+fn remove_owned(owned: Vec<PathBuf>, keep: &[PathBuf]) -> Result<(), CliError> {
     let keep: Vec<PathBuf> = keep.iter().map(|p| absolute(p)).collect();
     for path in owned {
         if keep.contains(&absolute(&path)) {
             continue;
         }
         match std::fs::symlink_metadata(&path) {
-            // A file or a link (the link itself is removed, never its target).
             Ok(m) if !m.is_dir() => {
                 tracing::debug!(path = %path.display(), "removing an earlier run's output");
-                std::fs::remove_file(&path)
-                    .map_err(|e| write_err("an earlier run's output", &path, e))?;
+                std::fs::remove_file(&path).map_err(|source| CliError::Write {
+                    what: "an earlier run's output".to_owned(),
+                    path: path.clone(),
+                    source,
+                })?;
             }
             _ => {}
         }

@@ -157,7 +157,12 @@ async fn a_slow_call_for_one_image_does_not_delay_the_other() {
         slow >= 8.0,
         "one image waited for the delayed call: {a} s, {b} s\n{err}"
     );
-    assert!(fast < 5.0, "the other did not: {a} s, {b} s\n{err}");
+    // In lock-step rounds both results would come after the held call; independently, the
+    // other one comes well before it (a difference, so that a loaded machine does not matter).
+    assert!(
+        slow - fast > 4.0,
+        "the other image's result waited for the held call: {a} s, {b} s\n{err}"
+    );
 }
 
 #[test]

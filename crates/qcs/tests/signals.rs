@@ -14,12 +14,11 @@ fn qcs_bin() -> std::ffi::OsString {
     std::env::var_os("CARGO_BIN_EXE_qcs").unwrap_or_else(|| env!("CARGO_BIN_EXE_qcs").into())
 }
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::image;
+use common::{image, kill, stderr_lines, until, wait_exit};
 use qcs_emulator::{Base, DockerImage, ReportSpec};
 
 const CLEAN: &str = "acme/clean:1.0";
@@ -66,58 +65,8 @@ fn start(w: &common::ScanWorld) -> (Child, mpsc::Receiver<String>) {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = c.spawn().expect("qcs starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stderr_lines(child.stderr.take().unwrap());
     (child, rx)
-}
-
-/// Reads stderr until a line contains `marker` (panics after 60 s); returns what was read.
-fn until(rx: &mpsc::Receiver<String>, marker: &str, seen: &mut String) {
-    let end = Instant::now() + Duration::from_secs(60);
-    while !seen.contains(marker) {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                seen.push_str(&line);
-                seen.push('\n');
-            }
-            Err(e) => panic!("no `{marker}` on stderr within 60 s ({e}):\n{seen}"),
-        }
-    }
-}
-
-fn kill(child: &Child, signal: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs")
-        .success();
-    assert!(ok, "kill -{signal}");
-}
-
-/// Waits for the exit (at most 30 s; the process is killed after that): the code and how long
-/// it took.
-fn wait_exit(mut child: Child) -> (Option<i32>, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status.code(), start.elapsed());
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("qcs did not exit within 30 s of the signal");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 async fn interrupted_by(signal: &'static str, code: i32) {

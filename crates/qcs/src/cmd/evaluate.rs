@@ -13,13 +13,19 @@ use crate::output;
 
 /// Runs `qcs evaluate`.
 pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let file = crate::config::locate(global.config.as_deref())?;
-    let policy = crate::policy_input::load(&args.policy, file.as_ref(), global.quiet)?;
-    let out = crate::settings::output::resolve(&args.output, file.as_ref())?;
-    let limit = limits::max_report(
-        args.max_report_size.as_deref(),
-        &crate::settings::process_env,
-    )?;
+    // A mistake in the settings still clears an earlier run's reports (never the reports read).
+    let resolved = crate::config::locate(global.config.as_deref()).and_then(|file| {
+        let policy = crate::policy_input::load(&args.policy, file.as_ref(), global.quiet)?;
+        let out = crate::settings::output::resolve(&args.output, file.as_ref())?;
+        let limit = limits::max_report(
+            args.max_report_size.as_deref(),
+            &crate::settings::process_env,
+        )?;
+        Ok((policy, out, limit))
+    });
+    let (policy, out, limit) = resolved.map_err(|e| {
+        output::clear_before_error(args.output.output_dir.as_deref(), false, &args.reports, e)
+    })?;
     // The outputs are checked, and an earlier run's removed, before anything else can fail
     // (the reports read are never removed, even when named like an output).
     output::prepare(&out, false, &args.reports)?;

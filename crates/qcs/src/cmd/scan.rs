@@ -58,16 +58,27 @@ pub(crate) struct ScanPlan {
 /// Runs `qcs scan`.
 pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let env = &settings::process_env;
-    let file = config::locate(global.config.as_deref())?;
+    // Every setting is resolved, and every mistake found, before any engine or network I/O; a
+    // mistake found here still clears an earlier run's reports (no stale verdict survives it).
+    let resolved = config::locate(global.config.as_deref()).and_then(|file| {
+        let settings = settings::resolve_run(&args.run, file.as_ref(), env)?;
+        Ok((file, settings))
+    });
+    let (file, run_settings) = resolved.map_err(|e| {
+        if args.print_config {
+            e
+        } else {
+            output::clear_before_error(args.run.output.output_dir.as_deref(), true, &[], e)
+        }
+    })?;
     let file = file.as_ref();
-    // Every setting is resolved, and every mistake found, before any engine or network I/O.
     let settings::RunSettings {
         inputs,
         engine,
         wait,
         output,
         webhook,
-    } = settings::resolve_run(&args.run, file, env)?;
+    } = run_settings;
     // An earlier run's reports go before anything else can fail: whatever happens next, no
     // stale verdict is left behind; an unusable output path ends the run here (exit 2).
     if !args.print_config {

@@ -5,6 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
 use assert_cmd::Command;
 
 /// A path in the repository.
@@ -152,7 +157,13 @@ impl ScanWorld {
     /// `qcs scan` pointed at this world's Qualys API (not yet at its engine), with a clean
     /// environment, `ci-user`'s credentials, a short fixed interval and the output directory.
     pub(crate) fn scan_without_engine(&self) -> Command {
-        let mut c = Command::cargo_bin("qcs").expect("the qcs binary is built");
+        Command::from_std(self.scan_process_without_engine())
+    }
+
+    /// [`ScanWorld::scan_without_engine`] as a [`std::process::Command`], for a test that
+    /// spawns the process (to signal it, or to read its stderr while it runs).
+    pub(crate) fn scan_process_without_engine(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_qcs"));
         c.env_clear()
             .env("NO_COLOR", "1")
             .env("QUALYS_USERNAME", "ci-user")
@@ -166,7 +177,12 @@ impl ScanWorld {
 
     /// `qcs scan` pointed at this world's Qualys API and Docker stand-in.
     pub(crate) fn scan(&self) -> Command {
-        let mut c = self.scan_without_engine();
+        Command::from_std(self.scan_process())
+    }
+
+    /// [`ScanWorld::scan`] as a [`std::process::Command`].
+    pub(crate) fn scan_process(&self) -> std::process::Command {
+        let mut c = self.scan_process_without_engine();
         c.args(["--engine", &format!("unix://{}", self.socket.display())]);
         c
     }
@@ -193,4 +209,60 @@ pub(crate) fn image<'a>(summary: &'a serde_json::Value, input: &str) -> &'a serd
         .iter()
         .find(|i| i["input"] == input)
         .unwrap_or_else(|| panic!("no image {input} in {summary}"))
+}
+
+/// Sends each line of a child's stderr on the returned channel, from a thread.
+pub(crate) fn stderr_lines(stderr: std::process::ChildStderr) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Reads stderr until a line contains `marker` (panics after 60 s); returns what was read.
+pub(crate) fn until(rx: &mpsc::Receiver<String>, marker: &str, seen: &mut String) {
+    let end = Instant::now() + Duration::from_secs(60);
+    while !seen.contains(marker) {
+        let left = end.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            Err(e) => panic!("no `{marker}` on stderr within 60 s ({e}):\n{seen}"),
+        }
+    }
+}
+
+/// Sends `signal` (`INT`, `TERM`, …) to the child with kill(1).
+pub(crate) fn kill(child: &Child, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill -{signal}");
+}
+
+/// Waits for the exit (at most 30 s; the process is killed after that): the code and how long
+/// it took.
+pub(crate) fn wait_exit(mut child: Child) -> (Option<i32>, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child's status") {
+            return (status.code(), start.elapsed());
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("qcs did not exit within 30 s of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
