@@ -1,22 +1,17 @@
 //! Shared helpers: start an emulator on an ephemeral port with a frozen clock, authenticate.
 
-use qcs_emulator::{EmulatorConfig, RunningEmulator, start};
+use qcs_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::Value;
 use std::fmt::Write as _;
 
-/// 2024-06-01T12:00:00Z.
-pub(crate) const T0: u64 = 1_717_243_200_000;
+pub(crate) use qcs_test_support::emulator::T0;
 
 pub(crate) fn config() -> EmulatorConfig {
-    EmulatorConfig {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        frozen_clock_ms: Some(T0),
-        ..EmulatorConfig::default()
-    }
+    qcs_test_support::emulator::frozen_config()
 }
 
 pub(crate) async fn emulator() -> RunningEmulator {
-    start(config()).await.expect("emulator starts")
+    qcs_test_support::emulator::start(config()).await
 }
 
 pub(crate) fn http() -> reqwest::Client {

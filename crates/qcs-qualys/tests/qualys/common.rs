@@ -4,30 +4,23 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qcs_emulator::{
-    Control, EmulatorConfig, FaultAction, FaultRule, RunningEmulator, SeedRequest, start,
-};
+use qcs_emulator::{Control, EmulatorConfig, FaultAction, FaultRule, RunningEmulator, SeedRequest};
 use qcs_qualys::clock::Sleep;
 use qcs_qualys::{
     Callback, ClientConfig, Clock, Credentials, Gateway, QualysClient, WaitEvent, WaitRequest,
 };
 
-/// 2024-06-01T12:00:00Z.
-pub(crate) const T0: u64 = 1_717_243_200_000;
-
 pub(crate) fn config() -> EmulatorConfig {
     EmulatorConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        frozen_clock_ms: Some(T0),
         // The reading these tests were written against (a processing image is listed);
         // `readiness.rs` runs every profile.
         processing_profile: qcs_emulator::ProcessingProfile::LastScannedAtUpload,
-        ..EmulatorConfig::default()
+        ..qcs_test_support::emulator::frozen_config()
     }
 }
 
 pub(crate) async fn emulator() -> RunningEmulator {
-    start(config()).await.unwrap()
+    qcs_test_support::emulator::start(config()).await
 }
 
 /// The emulator's clock: `sleep` advances it.
