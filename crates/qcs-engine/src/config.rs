@@ -103,6 +103,27 @@ impl EngineConfig {
     pub fn endpoint(&self) -> Result<Endpoint, EngineError> {
         Endpoint::parse(&self.host, self.cert_dir.as_deref())
     }
+
+    /// Like [`endpoint`](Self::endpoint), and also refuses, before any I/O, a transport this
+    /// platform does not have (a unix socket off unix, a named pipe off Windows) with
+    /// [`EngineError::Unsupported`], so that a run finds it with the other settings.
+    pub fn usable_endpoint(&self) -> Result<Endpoint, EngineError> {
+        let endpoint = self.endpoint()?;
+        let missing = match &endpoint {
+            Endpoint::Unix(_) if !cfg!(unix) => {
+                Some("unix sockets are not supported on this platform")
+            }
+            Endpoint::NamedPipe(_) if !cfg!(windows) => Some("named pipes exist only on Windows"),
+            _ => None,
+        };
+        match missing {
+            Some(reason) => Err(EngineError::Unsupported {
+                url: self.host.trim().to_owned(),
+                reason: reason.to_owned(),
+            }),
+            None => Ok(endpoint),
+        }
+    }
 }
 
 /// A parsed engine URL.

@@ -88,6 +88,37 @@ fn an_exit_2_run_leaves_no_earlier_verdict_and_keeps_the_users_files() {
     assert!(out.join("images/0123456789ab.json").exists());
 }
 
+/// A transport this platform lacks (a named pipe off Windows, a unix socket off unix) is a
+/// setting that cannot work: exit 2 with the other settings, so no summary.json is written and
+/// the earlier one is gone.
+#[test]
+fn an_engine_transport_this_platform_lacks_is_refused_before_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    earlier_run(&out);
+    let engine = if cfg!(windows) {
+        "unix:///var/run/docker.sock"
+    } else {
+        "npipe:////./pipe/docker_engine"
+    };
+    // Every other setting is usable, so that only the engine can stop the run.
+    let o = qcs()
+        .current_dir(tmp.path())
+        .env("QUALYS_GATEWAY_URL", "http://127.0.0.1:9")
+        .env("QUALYS_USERNAME", "ci-user")
+        .env("QUALYS_PASSWORD", PASSWORD)
+        .args(["scan", "app:1.0", "--engine", engine, "--output-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(engine), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(!out.join("summary.json").exists(), "{err}");
+    assert_no_earlier_outputs(&out);
+}
+
 #[test]
 fn a_new_verdict_replaces_the_earlier_one_and_a_link_is_replaced_not_followed() {
     let tmp = tempfile::tempdir().unwrap();

@@ -107,8 +107,9 @@ pub(crate) fn resolve(
 
     let mut config = EngineConfig::new(host).with_namespace(namespace);
     config.cert_dir = cert_dir;
-    // A URL that cannot work is a configuration error, found before any I/O.
-    config.endpoint()?;
+    // A URL that cannot work here is a configuration error, found before any I/O (and before
+    // the outputs are prepared, so such a run leaves no summary.json).
+    config.usable_endpoint()?;
     Ok(EngineSettings {
         config,
         host_source,
