@@ -173,7 +173,7 @@ pub(crate) fn check(name: &str, text: &str) -> Vec<PolicyIssue> {
                     value.span(),
                     format!(
                         "`policy` is {}, neither a table nor a file name",
-                        kind(other)
+                        qcs_core::policy::file::kind(other)
                     ),
                     "write policy = \"qcs-policy.toml\", or a [policy] table with [policy.fail]"
                         .to_owned(),
@@ -187,7 +187,10 @@ pub(crate) fn check(name: &str, text: &str) -> Vec<PolicyIssue> {
         let DeValue::Table(t) = value.get_ref() else {
             push(
                 value.span(),
-                format!("`{k}` is {}, not a table", kind(value.get_ref())),
+                format!(
+                    "`{k}` is {}, not a table",
+                    qcs_core::policy::file::kind(value.get_ref())
+                ),
                 format!("write it as a [{k}] table"),
             );
             continue;
@@ -216,18 +219,6 @@ pub(crate) fn check(name: &str, text: &str) -> Vec<PolicyIssue> {
         issues.extend(policy_issues);
     }
     issues
-}
-
-fn kind(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "a list",
-        DeValue::Table(_) => "a table",
-    }
 }
 
 /// Reads a UTF-8 text file, naming it in the error.

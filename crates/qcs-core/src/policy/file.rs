@@ -352,7 +352,8 @@ fn int_text(i: &toml::de::DeInteger<'_>) -> String {
     int_value(i).map_or_else(|| i.as_str().to_owned(), |n| n.to_string())
 }
 
-fn kind(v: &DeValue<'_>) -> &'static str {
+/// What a TOML value is, as error messages name it ("a string", "a table", …).
+pub fn kind(v: &DeValue<'_>) -> &'static str {
     match v {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "an integer",

@@ -75,9 +75,15 @@ pub(crate) async fn control_post(
 
 /// The plugin's list filter, encoded like Java's `URLEncoder.encode` (space as `+`).
 pub(crate) fn plugin_filter(sha: &str, seconds: u64) -> String {
-    let f = format!("sha:{sha} and lastScanned: [now-{seconds}s ... now]");
+    url_encoder(&format!(
+        "sha:{sha} and lastScanned: [now-{seconds}s ... now]"
+    ))
+}
+
+/// Java's `URLEncoder.encode(s, "UTF-8")`, as the plugin encodes its form and query values.
+pub(crate) fn url_encoder(s: &str) -> String {
     let mut out = String::new();
-    for b in f.bytes() {
+    for b in s.bytes() {
         match b {
             b' ' => out.push('+'),
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {

@@ -79,24 +79,6 @@ async fn raw(addr: std::net::SocketAddr, request: &str) -> Answer {
     }
 }
 
-/// Java's `URLEncoder.encode(s, "UTF-8")`.
-fn url_encoder(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                out.push(char::from(b));
-            }
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
-}
-
 const USER_AGENT: &str = "Apache-HttpClient/4.5.14 (Java/11.0.22)";
 
 /// `QualysAuth`: `POST /auth` with the form body and the plugin's headers.
