@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use qcs_core::exit::ExitCode;
 
+use crate::transport;
+
 /// A failure of the Qualys API client.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum QualysError {
@@ -225,6 +227,9 @@ impl QualysError {
             Self::Http { .. } => "check the gateway URL and the service status",
             Self::ProxyAuth { .. } => {
                 "set QCS_PROXY_USERNAME and QCS_PROXY_PASSWORD (or credentials in HTTPS_PROXY) for the proxy"
+            }
+            Self::Tls { reason, .. } if transport::not_tls(reason) => {
+                "the server did not answer in TLS: check the URL's port and scheme (a plain-HTTP server, or a proxy given as the gateway, answers like this)"
             }
             Self::Tls { .. } => {
                 "if a corporate proxy or private platform uses its own CA, pass it with --ca-bundle / QUALYS_CA_BUNDLE"

@@ -220,6 +220,13 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Whether a transport error says the peer answered something other than TLS (rustls reads the
+/// first bytes of a plain-HTTP answer as a record of an unknown content type): no retry helps.
+pub fn not_tls(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("invalidcontenttype") || lower.contains("corrupt message")
+}
+
 /// Classifies a reqwest error.
 pub fn classify(e: reqwest::Error) -> Failure {
     let timeout = e.is_timeout();
@@ -235,6 +242,7 @@ pub fn classify(e: reqwest::Error) -> Failure {
         || lower.contains("handshake")
         || lower.contains("invalid peer")
         || lower.contains("tls")
+        || not_tls(&text)
     {
         Failure::Tls(text)
     } else if timeout {

@@ -49,3 +49,17 @@ async fn an_unusable_ca_bundle_is_a_configuration_error() {
         assert_eq!(e.exit_code(), ExitCode::Config);
     }
 }
+
+#[tokio::test]
+async fn https_to_a_plain_http_server_is_a_tls_error_at_once_with_its_own_hint() {
+    let emu = crate::common::emulator().await;
+    let plain = emu.base_url();
+    assert!(plain.starts_with("http://"), "{plain}");
+    let mut c = client_config(&emu);
+    c.gateway = qcs_qualys::Gateway::explicit(&plain.replacen("http://", "https://", 1)).unwrap();
+    let e = QualysClient::new(c).unwrap().connect().await.unwrap_err();
+    // Not retried to the deadline (GaveUp): the answer will never be TLS.
+    assert!(matches!(e, QualysError::Tls { .. }), "{e}");
+    assert_eq!(e.exit_code(), ExitCode::Api);
+    assert!(e.hint().contains("did not answer in TLS"), "{}", e.hint());
+}
