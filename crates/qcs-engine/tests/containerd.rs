@@ -22,8 +22,8 @@ use qcs_engine::{EngineConfig, EngineError, connect};
 fn containerd_with_image() -> (Containerd, String) {
     let ctd = Containerd::start();
     let podman = Podman::new();
-    let sha = podman.import("localhost/qcs-test/app:1.0", "ctd");
-    let archive = podman.dir.path().join("app.tar");
+    let sha = podman.import_runnable("localhost/qcs-test/app:1.0", "ctd");
+    let archive = podman.dir().join("app.tar");
     let archive_s = archive.display().to_string();
     podman.run(&[
         "save",

@@ -16,12 +16,17 @@ use qcs_engine::{EngineConfig, EngineError, connect};
 
 /// Writes the stand-in `nerdctl` for `podman`'s storage; returns its path.
 fn stand_in(podman: &Podman) -> PathBuf {
-    let d = podman.dir.path();
+    // Podman's flags for this storage, as the words of a bash array.
+    let flags: Vec<String> = podman
+        .flags()
+        .iter()
+        .map(|f| format!("'{}'", f.to_string_lossy()))
+        .collect();
     let script = format!(
         r#"#!/bin/bash
 # nerdctl stand-in: nerdctl's commands on a real Podman.
 set -euo pipefail
-P=(podman --root {d}/root --runroot {d}/run --tmpdir {d}/tmp --storage-driver vfs --runtime runc --cgroup-manager cgroupfs --events-backend file)
+P=(podman {flags})
 [ "${{1:-}}" = "-n" ] && shift 2
 cmd="${{1:-}}"; shift || true
 case "$cmd" in
@@ -43,9 +48,9 @@ case "$cmd" in
   *) echo "stand-in: unsupported command $cmd" >&2; exit 2 ;;
 esac
 "#,
-        d = d.display()
+        flags = flags.join(" ")
     );
-    let path = d.join("nerdctl");
+    let path = podman.dir().join("nerdctl");
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
@@ -58,7 +63,7 @@ fn url_of(path: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nerdctl_resolves_tags_and_checks_the_sensor() {
     let podman = Podman::new();
-    let sha = podman.import("localhost/qcs-test/app:1.0", "nerdctl");
+    let sha = podman.import_runnable("localhost/qcs-test/app:1.0", "nerdctl");
     let url = url_of(&stand_in(&podman));
     let engine = connect(&EngineConfig::new(&url)).await.unwrap();
     assert_eq!(
@@ -80,24 +85,12 @@ async fn nerdctl_resolves_tags_and_checks_the_sensor() {
     assert!(matches!(e, EngineError::SensorMissing { .. }), "{e}");
     assert_engine_error(&e, &[&url, "qualys-container-sensor"]);
 
-    podman.run(&[
-        "run",
-        "-d",
-        "--name",
+    podman.run_sensor(
         "qualys-sensor",
-        "--network",
-        "none",
-        "--ulimit",
-        "nofile=1024:1024",
-        "--ulimit",
-        "nproc=1024:1024",
-        "--label",
-        "io.kubernetes.container.name=qualys-container-sensor",
         "localhost/qcs-test/app:1.0",
-        "/bin/sh",
-        "/sensor.sh",
-        "--cicd-deployed-sensor",
-    ]);
+        "io.kubernetes.container.name=qualys-container-sensor",
+        &["--cicd-deployed-sensor"],
+    );
     let s = engine.check_sensor().await.unwrap();
     assert_eq!(s.name, "qualys-sensor");
     podman.run(&["pause", "qualys-sensor"]);

@@ -15,7 +15,7 @@ use qcs_engine::{EngineConfig, EngineError, connect, dedupe};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_input_form_resolves_to_the_image_id_and_duplicates_are_merged() {
     let podman = Podman::with_unix_service();
-    let sha = podman.import("localhost/qcs-test/app:1.0", "app");
+    let sha = podman.import_runnable("localhost/qcs-test/app:1.0", "app");
     podman.run(&[
         "tag",
         "localhost/qcs-test/app:1.0",
@@ -29,8 +29,8 @@ async fn every_input_form_resolves_to_the_image_id_and_duplicates_are_merged() {
         "localhost/qcs-test/app:1.0",
     ]);
     let by_digest = format!("localhost/qcs-test/app@{}", digest.trim());
-    let engine = connect(&EngineConfig::new(&podman.url)).await.unwrap();
-    assert_eq!(engine.describe(), format!("docker {}", podman.url));
+    let engine = connect(&EngineConfig::new(podman.url())).await.unwrap();
+    assert_eq!(engine.describe(), format!("docker {}", podman.url()));
 
     let inputs = [
         "qcs-test/app:1.0",
@@ -69,10 +69,10 @@ async fn every_input_form_resolves_to_the_image_id_and_duplicates_are_merged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tagging_lands_with_podmans_name_prefixes_and_is_idempotent() {
     let podman = Podman::with_unix_service();
-    let sha = podman.import("localhost/qcs-test/app:1.0", "tag");
-    let other = podman.import("localhost/qcs-test/other:1.0", "other");
+    let sha = podman.import_runnable("localhost/qcs-test/app:1.0", "tag");
+    let other = podman.import_runnable("localhost/qcs-test/other:1.0", "other");
     assert_ne!(sha, other);
-    let engine = connect(&EngineConfig::new(&podman.url)).await.unwrap();
+    let engine = connect(&EngineConfig::new(podman.url())).await.unwrap();
     let image = engine.resolve("qcs-test/app:1.0").await.unwrap();
     let tag = engine.tag(&image).await.unwrap();
     assert_eq!(tag, format!("qualys_scan_target:{sha}"));
@@ -93,19 +93,19 @@ async fn tagging_lands_with_podmans_name_prefixes_and_is_idempotent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_images_are_reported_with_the_engine_url() {
     let podman = Podman::with_unix_service();
-    let sha = podman.import("localhost/qcs-test/app:1.0", "nf");
-    let engine = connect(&EngineConfig::new(&podman.url)).await.unwrap();
+    let sha = podman.import_runnable("localhost/qcs-test/app:1.0", "nf");
+    let engine = connect(&EngineConfig::new(podman.url())).await.unwrap();
     for missing in ["nope:1", "registry.example.com/team/nope:2", "0123456789ab"] {
         let e = engine.resolve(missing).await.unwrap_err();
         assert!(matches!(e, EngineError::ImageNotFound { .. }), "{e}");
-        assert_engine_error(&e, &[&podman.url, missing, "not found"]);
+        assert_engine_error(&e, &[podman.url(), missing, "not found"]);
     }
     // Tagging an image that has gone away.
     let mut image = engine.resolve(&sha).await.unwrap();
     image.sha = "f".repeat(64);
     let e = engine.tag(&image).await.unwrap_err();
     assert!(matches!(e, EngineError::ImageNotFound { .. }), "{e}");
-    assert_engine_error(&e, &[&podman.url, &"f".repeat(64)]);
+    assert_engine_error(&e, &[podman.url(), &"f".repeat(64)]);
     // An input that is no reference at all is a configuration error.
     let e = engine.resolve("  ").await.unwrap_err();
     assert!(matches!(e, EngineError::InvalidImage { .. }), "{e}");
@@ -115,15 +115,15 @@ async fn unknown_images_are_reported_with_the_engine_url() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sensor_check_missing_general_cicd_paused_and_exited() {
     let podman = Podman::with_unix_service();
-    podman.import("localhost/qcs-test/sensor:1.0", "sensor");
-    let engine = connect(&EngineConfig::new(&podman.url)).await.unwrap();
-    let url = podman.url.as_str();
+    podman.import_runnable("localhost/qcs-test/sensor:1.0", "sensor");
+    let engine = connect(&EngineConfig::new(podman.url())).await.unwrap();
+    let url = podman.url();
 
     // No sensor at all (an unrelated container does not count).
     podman.run_sensor(
         "unrelated",
         "qcs-test/sensor:1.0",
-        "Something Else",
+        "VersionInfo=Something Else",
         &["-c"],
     );
     let e = engine.check_sensor().await.unwrap_err();
@@ -132,7 +132,12 @@ async fn sensor_check_missing_general_cicd_paused_and_exited() {
     assert!(e.hint().contains("--skip-sensor-check"));
 
     // A general-mode sensor: running, but not in CI/CD mode.
-    podman.run_sensor("general", "qcs-test/sensor:1.0", "Qualys Sensor 1.x", &[]);
+    podman.run_sensor(
+        "general",
+        "qcs-test/sensor:1.0",
+        "VersionInfo=Qualys Sensor 1.x",
+        &[],
+    );
     let e = engine.check_sensor().await.unwrap_err();
     assert!(matches!(e, EngineError::SensorNotCicd { .. }), "{e}");
     assert_engine_error(
@@ -146,7 +151,7 @@ async fn sensor_check_missing_general_cicd_paused_and_exited() {
     podman.run_sensor(
         "qualys-sensor",
         "qcs-test/sensor:1.0",
-        "Qualys Sensor 1.x",
+        "VersionInfo=Qualys Sensor 1.x",
         &["--cicd-deployed-sensor"],
     );
     let s = engine.check_sensor().await.unwrap();
@@ -206,28 +211,46 @@ async fn permission_denied_on_the_socket_is_reported() {
     let path = dir.path().join("root-only.sock");
     let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    // A copy of this test binary that `nobody` can run, wherever the build tree lives.
+    // This test binary where `nobody` can run it, wherever the build tree lives: a hard link
+    // when the temporary directory is on the same file system (no file is open for writing, so
+    // no other test's fork can hold it), else a copy.
     let exe = dir.path().join("engine-tests");
-    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    let me = std::env::current_exe().unwrap();
+    if std::fs::hard_link(&me, &exe).is_err() {
+        std::fs::copy(&me, &exe).unwrap();
+    }
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&exe)
-        .args([
-            "--exact",
-            "permission_denied_child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("QCS_ENGINE_TEST_SOCKET", &path)
-        .current_dir("/")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run = || {
+        let out = Command::new(&setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe)
+            .args([
+                "--exact",
+                "permission_denied_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("QCS_ENGINE_TEST_SOCKET", &path)
+            .current_dir("/")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out, text)
+    };
+    // A copy is written through a file descriptor that a process forked meanwhile by another
+    // test holds until it execs; executing the copy then fails with ETXTBSY ("Text file busy")
+    // until that exec. That is a property of fork, not of the code under test: run it again.
+    let (mut out, mut text) = run();
+    for _ in 0..50 {
+        if out.status.success() || !text.contains("Text file busy") {
+            break;
+        }
+        (out, text) = run();
+    }
     assert!(out.status.success(), "child failed:\n{text}");
     assert!(text.contains("CHILD-CHECKED permission denied"), "{text}");
 }

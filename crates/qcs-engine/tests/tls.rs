@@ -106,7 +106,7 @@ impl Drop for Stunnel {
 async fn tls_with_client_certificates_works_and_each_failure_is_a_tls_error() {
     let backend = free_port();
     let podman = Podman::with_tcp_service(backend);
-    let sha = podman.import("localhost/qcs-test/app:1.0", "tls");
+    let sha = podman.import_runnable("localhost/qcs-test/app:1.0", "tls");
     let tls_port = free_port();
     let dir = short_tempdir();
     let server_ca = ca("qcs test engine CA");

@@ -1,7 +1,8 @@
 //! The emulator as the library tests start it: on an ephemeral loopback port with its clock
-//! frozen at [`T0`], so that a test moves time itself instead of sleeping.
+//! frozen at [`T0`], so that a test moves time itself instead of sleeping; and what the tests
+//! ask of it (a fault rule, a request count).
 
-use qcs_emulator::{EmulatorConfig, RunningEmulator};
+use qcs_emulator::{EmulatorConfig, FaultAction, FaultRule, RunningEmulator};
 
 /// The frozen start time of the tests' emulator: 2024-06-01T12:00:00Z, in epoch ms.
 pub const T0: u64 = 1_717_243_200_000;
@@ -24,4 +25,26 @@ pub async fn start(config: EmulatorConfig) -> RunningEmulator {
     qcs_emulator::start(config)
         .await
         .unwrap_or_else(|e| panic!("the emulator starts: {e}"))
+}
+
+/// A fault on `endpoint` (a request-log key: `auth`, `images`, `images/{id}`, …) that fires
+/// `times` times (`None`: always), every time it may.
+pub fn fault(endpoint: &str, action: FaultAction, times: Option<u32>) -> FaultRule {
+    FaultRule {
+        endpoint: endpoint.into(),
+        action,
+        times,
+        probability: None,
+    }
+}
+
+/// How many requests the emulator logged for an endpoint key (`auth`, `images`, `images/{id}`,
+/// `docker/images/tag`, …).
+pub fn count(emu: &RunningEmulator, endpoint: &str) -> u64 {
+    emu.control()
+        .requests()
+        .counts
+        .get(endpoint)
+        .copied()
+        .unwrap_or(0)
 }

@@ -3,10 +3,11 @@
 //! the setup script to run: a proxy test that skipped itself would prove nothing.
 
 use std::fmt::Write as _;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use crate::{local, process, tools};
 
 /// A running tinyproxy; stopped when dropped.
 #[derive(Debug)]
@@ -19,8 +20,7 @@ pub struct Tinyproxy {
 
 impl Drop for Tinyproxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        process::stop(&mut self.child);
     }
 }
 
@@ -31,16 +31,10 @@ impl Tinyproxy {
     /// # Panics
     /// When tinyproxy is not installed (`scripts/setup/40-proxy.sh`) or does not start.
     pub fn start(auth: Option<(&str, &str)>) -> Self {
-        let bin = ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("tinyproxy is installed (scripts/setup/40-proxy.sh)");
+        let bin = tools::require("tinyproxy", "40-proxy.sh");
         let dir = tempfile::tempdir().expect("a temp dir");
         // tinyproxy needs a fixed port: take a free one from the kernel and hand it over.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = local::free_port();
         let log = dir.path().join("tinyproxy.log");
         let mut conf = format!(
             "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nLogLevel Info\nLogFile \"{}\"\nAllow 127.0.0.1\n",
@@ -71,15 +65,9 @@ impl Tinyproxy {
             _dir: dir,
         };
         // Ready when it accepts connections (polled, bounded).
-        let until = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < until,
-                "tinyproxy did not start on port {port}: {}",
-                proxy.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        process::wait_until(&format!("tinyproxy on port {port}"), &proxy.log, || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         proxy
     }
 

@@ -68,6 +68,7 @@ fn docker_image(tag: &str, report: ReportSpec) -> DockerImage {
 
 async fn world(profile: ProcessingProfile, images: Vec<DockerImage>) -> ScanWorld {
     ScanWorld::start_with(
+        common::QCS,
         images,
         PASSWORD,
         WorldOptions {

@@ -16,14 +16,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
+use qcs_test_support::emulator_process::EmulatorProcess;
+use qcs_test_support::podman::{self, Storage};
+use qcs_test_support::process::{output, run_ok};
 use serde_json::Value;
 
 /// The image's user and group.
@@ -32,8 +33,6 @@ const QCS_ID: u32 = 65532;
 const IMAGE_TESTS: usize = 4;
 /// The group given the engine socket in the scan test, like a host's `docker` group.
 const ENGINE_GID: u32 = 998;
-/// How long the host's emulator may take to start.
-const START_LIMIT: Duration = Duration::from_secs(30);
 /// The longest a container may run (podman kills it after that).
 const RUN_LIMIT_SECS: &str = "180";
 /// Prefix of the temp dirs holding a run's Podman storage: `qcs-ctr-<pid>-…`.
@@ -44,18 +43,6 @@ const PASSWORD: &str = "Pw-Container-Secret-5d2a";
 const CLEAN: &str = "acme/clean:1.0";
 /// Fails it: `Log4Shell` among 30 findings.
 const VULNERABLE: &str = "acme/vuln:1.0";
-
-/// Fails with a clear message when `tool` is not installed.
-fn require(tool: &str) {
-    let found = ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
-        .iter()
-        .any(|d| Path::new(d).join(tool).exists());
-    assert!(
-        found,
-        "`{tool}` is not installed: the container tests build and run the image with Podman and \
-         runc; run `bash scripts/setup/20-podman.sh` as root first"
-    );
-}
 
 /// The version in the workspace's Cargo.toml (`[workspace.package] version`).
 fn workspace_version() -> String {
@@ -76,96 +63,27 @@ fn platform() -> (&'static str, &'static str) {
     }
 }
 
-fn output(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Runs `cmd`, failing with its output unless it succeeds; returns stdout.
-fn run(cmd: &mut Command) -> String {
-    let out = output(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// A Podman root, run root and temp dir of their own, in a temp dir.
-struct Storage {
-    dir: PathBuf,
-}
-
-impl Storage {
-    fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{STORAGE_PREFIX}{}-", std::process::id()))
-            .tempdir_in("/tmp")
-            .unwrap()
-            .keep();
-        Storage { dir }
-    }
-
-    /// `podman` on this storage, with the flags that work on these machines.
-    fn cmd(&self) -> Command {
-        let d = &self.dir;
-        let mut c = Command::new("podman");
-        c.arg("--root")
-            .arg(d.join("root"))
-            .arg("--runroot")
-            .arg(d.join("run"))
-            .arg("--tmpdir")
-            .arg(d.join("tmp"))
-            .args(["--storage-driver", "vfs", "--runtime", "runc"])
-            .args(["--cgroup-manager", "cgroupfs", "--events-backend", "file"]);
-        c
-    }
-
-    fn podman(&self, args: &[&str]) -> String {
-        run(self.cmd().args(args))
-    }
-
-    /// Removes every container and image, then the directory.
-    fn remove(&self) {
-        for args in [&["rm", "-a", "-f", "-t", "0"][..], &["rmi", "-a", "-f"]] {
-            let _ = self
-                .cmd()
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
-            eprintln!("cannot remove {}: {e}", self.dir.display());
-        }
-    }
-
-    /// Removes the storage left by earlier runs of this test binary that have ended.
-    fn remove_stale() {
-        let Ok(entries) = std::fs::read_dir("/tmp") else {
-            return;
+/// Removes the Podman storage left by earlier runs of this test binary that have ended
+/// (`/tmp/qcs-ctr-<pid>-…`).
+fn remove_stale_storage() {
+    let Ok(entries) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(STORAGE_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name
-                .strip_prefix(STORAGE_PREFIX)
-                .and_then(|rest| rest.split('-').next())
-                .and_then(|pid| pid.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-                Storage { dir: entry.path() }.remove();
-            }
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            Storage::at(entry.path()).remove();
         }
     }
 }
@@ -178,16 +96,10 @@ struct Built {
 }
 
 impl Built {
-    /// `podman run` with this machine's limits (runc cannot raise the open-files limit here)
-    /// and a time limit.
+    /// `podman run` with this machine's limits (`Storage::run_container`) and a time limit.
     fn run(&self) -> Command {
-        let mut c = self.storage.cmd();
-        c.args(["run", "--timeout", RUN_LIMIT_SECS]).args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-        ]);
+        let mut c = self.storage.run_container();
+        c.args(["--timeout", RUN_LIMIT_SECS]);
         c
     }
 }
@@ -205,9 +117,8 @@ impl Drop for Cleanup {
 
 /// Builds the image: unpacks the release archive, stages the context, `podman build`.
 fn build() -> Built {
-    require("podman");
-    require("runc");
-    Storage::remove_stale();
+    podman::require();
+    remove_stale_storage();
     let version = workspace_version();
     let (arch, target) = platform();
     let dist =
@@ -220,16 +131,21 @@ fn build() -> Built {
         archive.display()
     );
     // Removed with the storage, even when a step below fails.
-    let mut cleanup = Cleanup(Some(Storage::new()));
+    let mut cleanup = Cleanup(Some(Storage::create(&format!(
+        "{STORAGE_PREFIX}{}-",
+        std::process::id()
+    ))));
     let storage = cleanup.0.as_ref().unwrap();
 
-    let unpacked = storage.dir.join("dist");
+    let unpacked = storage.dir().join("dist");
     std::fs::create_dir_all(&unpacked).unwrap();
-    run(Command::new("tar")
-        .arg("-xzf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(&unpacked));
+    run_ok(
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&unpacked),
+    );
     let top = format!("qcs-{version}-{target}");
     let binary = unpacked.join(&top).join("qcs");
     assert!(
@@ -244,16 +160,18 @@ fn build() -> Built {
             .collect::<Vec<_>>()
     );
 
-    let context = storage.dir.join("context");
-    let staged = run(Command::new("bash")
-        .arg(common::repo("scripts/container-context.sh"))
-        .arg(&context)
-        .arg(format!("{arch}={}", binary.display())));
+    let context = storage.dir().join("context");
+    let staged = run_ok(
+        Command::new("bash")
+            .arg(common::repo("scripts/container-context.sh"))
+            .arg(&context)
+            .arg(format!("{arch}={}", binary.display())),
+    );
     assert!(staged.contains(&format!("{arch}: ")), "{staged}");
 
     let image = format!("localhost/qcs-container-test:{version}");
     // Podman sets TARGETARCH itself, but 4.x warns first that it is missing.
-    storage.podman(&[
+    storage.run(&[
         "build",
         "--network",
         "none",
@@ -266,7 +184,7 @@ fn build() -> Built {
         &image,
         context.to_str().unwrap(),
     ]);
-    let size = storage.podman(&["image", "inspect", "--format", "{{.Size}}", &image]);
+    let size = storage.run(&["image", "inspect", "--format", "{{.Size}}", &image]);
     eprintln!("built {image} ({} bytes)", size.trim());
     Built {
         storage: cleanup.0.take().unwrap(),
@@ -336,14 +254,7 @@ impl<'a> Container<'a> {
 
 impl Drop for Container<'_> {
     fn drop(&mut self) {
-        let _ = self
-            .storage
-            .cmd()
-            .args(["rm", "-f", "-t", "0", &self.name])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        self.storage.quietly(&["rm", "-f", "-t", "0", &self.name]);
     }
 }
 
@@ -367,7 +278,7 @@ impl<'a> Mount<'a> {
     fn new(storage: &'a Storage, kind: &'static [&'static str], name: &str) -> Self {
         let mut args = kind.to_vec();
         args.extend(["mount", name]);
-        let root = PathBuf::from(storage.podman(&args).trim());
+        let root = PathBuf::from(storage.run(&args).trim());
         Mount {
             storage,
             kind,
@@ -379,15 +290,9 @@ impl<'a> Mount<'a> {
 
 impl Drop for Mount<'_> {
     fn drop(&mut self) {
-        let _ = self
-            .storage
-            .cmd()
-            .args(self.kind)
-            .args(["unmount", &self.name])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let mut args = self.kind.to_vec();
+        args.extend(["unmount", &self.name]);
+        self.storage.quietly(&args);
     }
 }
 
@@ -438,7 +343,7 @@ fn the_image_runs_qcs_and_prints_the_workspace_version() {
 fn the_image_holds_qcs_the_ca_bundle_and_a_non_root_user_and_nothing_else() {
     let img = image();
     let inspect: Value =
-        serde_json::from_str(&img.storage.podman(&["image", "inspect", &img.image])).unwrap();
+        serde_json::from_str(&img.storage.run(&["image", "inspect", &img.image])).unwrap();
     let config = &inspect[0]["Config"];
     assert_eq!(config["User"], "65532:65532", "{config}");
     assert_eq!(config["WorkingDir"], "/work", "{config}");
@@ -574,23 +479,15 @@ fn qcs_demo_runs_in_the_container_as_the_non_root_user() {
 /// Docker API stand-in on a unix socket: the CI/CD sensor running, uploading a tagged image 1 s
 /// later, processing it at once; a user `ci-user` with the CS module.
 struct HostEmulator {
-    child: Child,
     url: String,
     socket: PathBuf,
-    _dir: tempfile::TempDir,
+    _process: EmulatorProcess,
 }
 
 impl HostEmulator {
     fn start() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("qcs-emu-")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let scenario = dir.path().join("scenario.toml");
-        std::fs::write(
-            &scenario,
-            format!(
-                r#"[sensor]
+        let scenario = format!(
+            r#"[sensor]
 scan_delay_secs = 1
 processing_delay_secs = 0
 
@@ -610,75 +507,17 @@ report = {{ seed = 5, base = "debian", vulnerabilities = 12, packages = 40, app_
 tags = ["{VULNERABLE}"]
 report = {{ seed = 5, base = "debian", vulnerabilities = 30, packages = 90, log4shell = true }}
 "#
-            ),
-        )
-        .unwrap();
-        let socket = dir.path().join("docker.sock");
-        let log = dir.path().join("emulator.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
-            .args(["emulator", "--listen", "127.0.0.1:0", "--scenario"])
-            .arg(&scenario)
-            .arg("--docker-socket")
-            .arg(&socket)
-            .env("NO_COLOR", "1")
-            .env_remove("QCS_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("qcs emulator starts");
-        // The banner ends with "Press Ctrl-C to stop." once it serves; read it on a thread so
-        // that the wait is bounded, and keep draining stdout after it.
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let mut banner = String::new();
-            for line in lines.by_ref() {
-                let Ok(line) = line else { break };
-                banner.push_str(&line);
-                banner.push('\n');
-                if line.contains("Ctrl-C") {
-                    break;
-                }
-            }
-            let _ = tx.send(banner);
-            for _ in lines {}
-        });
-        let banner = rx.recv_timeout(START_LIMIT).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!(
-                "qcs emulator did not start within {START_LIMIT:?}; its log:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            )
-        });
-        assert!(
-            banner.contains("Ctrl-C") && socket.exists(),
-            "qcs emulator stopped at start: {banner}\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
         );
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no URL in the banner:\n{banner}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let process = EmulatorProcess::with_scenario(common::QCS, &scenario);
+        let socket = process.socket();
         // As a Docker socket is: root and a group (`docker`) may use it, nobody else.
         std::os::unix::fs::chown(&socket, Some(0), Some(ENGINE_GID)).unwrap();
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o660)).unwrap();
         HostEmulator {
-            child,
-            url,
+            url: process.url(),
             socket,
-            _dir: dir,
+            _process: process,
         }
-    }
-}
-
-impl Drop for HostEmulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

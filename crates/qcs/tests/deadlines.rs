@@ -46,7 +46,7 @@ async fn world(images: &[&str]) -> common::ScanWorld {
             ..DockerImage::default()
         })
         .collect();
-    common::ScanWorld::start(images, PASSWORD).await
+    common::ScanWorld::start(common::QCS, images, PASSWORD).await
 }
 
 /// A gateway that accepts connections and never answers.

@@ -1,9 +1,11 @@
 //! `qcs emulator` as a user runs it: it prints its URL and the credentials it accepts, serves
 //! the documented flow over real HTTP, and stops cleanly on Ctrl-C (SIGINT).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use qcs_test_support::emulator_process::EmulatorProcess;
 
 /// One HTTP/1.1 request on loopback; returns the status line and the body.
 fn http(addr: &str, request: &str) -> (String, String) {
@@ -19,60 +21,21 @@ fn http(addr: &str, request: &str) -> (String, String) {
     (status, body)
 }
 
-/// Starts `qcs emulator ARGS` and reads its banner up to the `Ctrl-C` line; the child keeps
-/// running with its stdout taken.
-fn start_emulator(args: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
-        .arg("emulator")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qcs emulator starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut banner = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("utf-8 line");
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.contains("Ctrl-C") {
-            break;
-        }
-    }
-    (child, banner)
+/// Starts `qcs emulator ARGS` and reads its banner up to the `Ctrl-C` line.
+fn start_emulator(args: &[&str]) -> EmulatorProcess {
+    EmulatorProcess::start(env!("CARGO_BIN_EXE_qcs"), args)
 }
 
 #[test]
 fn the_emulator_command_serves_auth_and_polling_and_stops_on_sigint() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
-        .args(["emulator", "--listen", "127.0.0.1:0"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qcs emulator starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut banner = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.expect("utf-8 line");
-        let done = line.contains("Ctrl-C");
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
-    let banner = banner.join("\n");
+    let emulator = start_emulator(&["--listen", "127.0.0.1:0"]);
+    let banner = emulator.banner();
     assert!(
         banner.contains("user:           qcs-demo / qcs-demo"),
         "{banner}"
     );
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in:\n{banner}"));
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    assert!(emulator.url().starts_with("http://127.0.0.1:"), "{banner}");
+    let addr = &emulator.addr();
 
     let form = "username=qcs-demo&password=qcs-demo&token=true";
     let (status, token) = http(
@@ -105,14 +68,7 @@ fn the_emulator_command_serves_auth_and_polling_and_stops_on_sigint() {
     );
     assert!(status.contains(" 401"), "no token, no data: {status}");
 
-    let pid = child.id().to_string();
-    let killed = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let status = child.wait().expect("the emulator exits");
-    assert_eq!(status.code(), Some(0), "Ctrl-C is a clean stop");
+    assert_eq!(emulator.interrupt(), Some(0), "Ctrl-C is a clean stop");
 }
 
 #[test]
@@ -135,45 +91,27 @@ fn a_busy_address_is_a_clear_error_with_exit_2() {
 
 #[test]
 fn with_tls_it_prints_the_ca_certificate_clients_must_trust() {
-    let (mut child, banner) = start_emulator(&["--listen", "127.0.0.1:0", "--tls"]);
+    let emulator = start_emulator(&["--listen", "127.0.0.1:0", "--tls"]);
+    let banner = emulator.banner();
     assert!(
         banner.contains("listening on https://127.0.0.1:"),
         "{banner}"
     );
-    let ca = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("CA certificate:"))
-        .unwrap_or_else(|| panic!("no CA path in:\n{banner}"))
-        .trim()
-        .to_owned();
-    let pem = std::fs::read_to_string(&ca).expect("the CA file exists");
+    let ca = emulator.banner_value("CA certificate:");
+    let pem = std::fs::read_to_string(ca).expect("the CA file exists");
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    assert_eq!(child.wait().expect("exits").code(), Some(0));
+    assert_eq!(emulator.interrupt(), Some(0));
 }
 
 #[test]
 fn the_docker_stand_in_can_listen_on_tcp() {
-    let (mut child, banner) = start_emulator(&[
+    let emulator = start_emulator(&[
         "--listen",
         "127.0.0.1:0",
         "--docker-socket",
         "tcp://127.0.0.1:0",
     ]);
-    let docker = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Docker API:"))
-        .map_or_else(
-            || panic!("no Docker API in:\n{banner}"),
-            |u| u.trim().to_owned(),
-        );
+    let docker = emulator.banner_value("Docker API:");
     let addr = docker.strip_prefix("tcp://127.0.0.1:").map_or_else(
         || panic!("not a TCP address with its bound port: {docker}"),
         |port| format!("127.0.0.1:{port}"),
@@ -185,8 +123,6 @@ fn the_docker_stand_in_can_listen_on_tcp() {
     );
     assert!(status.contains(" 200"), "{status}");
     assert_eq!(body, "OK");
-    child.kill().expect("stopped");
-    let _ = child.wait();
 }
 
 #[test]
@@ -214,7 +150,7 @@ fn the_processing_profile_flag_wins_over_the_scenario_file() {
     )
     .expect("write");
     let scenario = scenario.to_str().expect("a UTF-8 temp path");
-    let (mut child, banner) = start_emulator(&[
+    let emulator = start_emulator(&[
         "--listen",
         "127.0.0.1:0",
         "--scenario",
@@ -222,15 +158,12 @@ fn the_processing_profile_flag_wins_over_the_scenario_file() {
         "--processing-profile",
         "counts-null-with-status",
     ]);
+    let banner = emulator.banner();
     assert!(
         banner.contains("processing:     counts-null-with-status"),
         "{banner}"
     );
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in:\n{banner}"));
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let addr = &emulator.addr();
     let (status, body) = http(
         addr,
         &format!(
@@ -239,17 +172,16 @@ fn the_processing_profile_flag_wins_over_the_scenario_file() {
     );
     assert!(status.contains(" 200"), "{status}");
     assert!(body.contains("\"counts-null-with-status\""), "{body}");
-    child.kill().expect("stopped");
-    let _ = child.wait();
+    drop(emulator);
 
     // Without the flag, the scenario's profile.
-    let (mut child, banner) = start_emulator(&["--listen", "127.0.0.1:0", "--scenario", scenario]);
+    let emulator = start_emulator(&["--listen", "127.0.0.1:0", "--scenario", scenario]);
+    let banner = emulator.banner();
     assert!(
         banner.contains("processing:     last-scanned-at-upload"),
         "{banner}"
     );
-    child.kill().expect("stopped");
-    let _ = child.wait();
+    drop(emulator);
 
     // An unknown name is refused with the choices.
     let out = Command::new(env!("CARGO_BIN_EXE_qcs"))

@@ -675,7 +675,7 @@ fn now_ms() -> i64 {
 
 /// Runs one case: `Ok` when it went as expected, else what went wrong.
 async fn run_case(c: Arc<Case>) -> Result<(), String> {
-    let w = ScanWorld::start(images(), PASSWORD).await;
+    let w = ScanWorld::start(common::QCS, images(), PASSWORD).await;
     let aux = tempfile::tempdir().unwrap();
     let ctx = Ctx {
         w: &w,

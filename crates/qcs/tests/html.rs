@@ -11,7 +11,8 @@
 //!
 //! Chromium, Node.js and playwright-core are installed by `scripts/setup/70-chromium.sh`
 //! (`QCS_BROWSER_DIR` overrides `/opt/qcs-browser`, `QCS_CHROMIUM` `/usr/bin/chromium`); a
-//! missing one fails the test: the test command installs them.
+//! missing one fails the test: the test command installs them. Where they are and Chromium's
+//! flags come from `qcs_test_support::chromium`.
 
 mod common;
 
@@ -19,25 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{qcs, repo};
+use qcs_test_support::chromium::{self, Browser};
 use serde_json::{Value, json};
-
-fn browser_dir() -> PathBuf {
-    std::env::var_os("QCS_BROWSER_DIR")
-        .map_or_else(|| PathBuf::from("/opt/qcs-browser"), PathBuf::from)
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("QCS_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
-}
-
-fn require(path: &Path, what: &str) {
-    assert!(
-        path.exists(),
-        "{what} is missing at {}\nhint: run scripts/setup/70-chromium.sh (as root)",
-        path.display()
-    );
-}
 
 /// Writes `report.html` for reports with the example criteria; the example fails by design.
 fn html_of(report: &Path, out: &Path) {
@@ -121,11 +105,7 @@ fn generated(dir: &Path, n: usize) -> PathBuf {
 
 #[test]
 fn report_html_in_headless_chromium() {
-    let node = PathBuf::from("/usr/bin/node");
-    let playwright = browser_dir().join("node_modules/playwright-core");
-    require(&chromium(), "chromium");
-    require(&node, "node");
-    require(&playwright.join("package.json"), "playwright-core");
+    let browser = Browser::require();
 
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
@@ -153,8 +133,9 @@ fn report_html_in_headless_chromium() {
 
     let why = ["Severity", "CVEs", "CVSS", "376209"];
     let plan = json!({
-        "playwright": playwright,
-        "chromium": chromium(),
+        "playwright": browser.playwright,
+        "chromium": browser.chromium,
+        "args": chromium::FLAGS,
         "out": dir,
         "pages": [
             { "name": "example", "file": example, "verdict": "Failed", "why": why },
@@ -177,7 +158,7 @@ fn report_html_in_headless_chromium() {
     let plan_path = dir.join("plan.json");
     std::fs::write(&plan_path, plan.to_string()).expect("write plan");
 
-    let out = Command::new(&node)
+    let out = Command::new(&browser.node)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check.cjs"))
         .arg(&plan_path)
         .output()

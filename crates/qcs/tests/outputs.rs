@@ -253,7 +253,7 @@ async fn world() -> common::ScanWorld {
         }),
         ..DockerImage::default()
     }];
-    common::ScanWorld::start(images, PASSWORD).await
+    common::ScanWorld::start(common::QCS, images, PASSWORD).await
 }
 
 /// Issue 12 item 4: an unusable output path was found only after the whole wait, and turned a

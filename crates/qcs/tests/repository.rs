@@ -38,34 +38,20 @@ fn repository() -> String {
 /// The files people read or run: docs, integrations, scripts, workflows, sources and manifests.
 /// Build output, dependencies and containerd's vendored protos (their `github.com/containerd`
 /// import paths are containerd's) are not ours.
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if path.is_dir() {
-            if !matches!(
-                name.as_str(),
-                "target" | ".git" | "dist" | "node_modules" | "proto" | "qcs-reports"
-            ) {
-                files(&path, out);
-            }
-            continue;
-        }
-        let text = matches!(
+fn files() -> Vec<PathBuf> {
+    qcs_test_support::local::repo_files(&root(), &["dist", "proto"], |path| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("md" | "yml" | "yaml" | "sh" | "bash" | "groovy" | "toml" | "rs" | "json")
-        ) || matches!(name.as_str(), "Containerfile" | "Dockerfile" | "run");
-        if text {
-            out.push(path);
-        }
-    }
+        ) || matches!(&*name, "Containerfile" | "Dockerfile" | "run")
+    })
 }
 
 #[test]
 fn every_file_names_the_one_repository_and_no_placeholder_is_left() {
     let repo = repository();
-    let mut all = Vec::new();
-    files(&root(), &mut all);
+    let all = files();
     assert!(
         all.iter().any(|p| p.ends_with("README.md")),
         "the walk found no README.md under {}",

@@ -60,7 +60,7 @@ impl World {
                 ..DockerImage::default()
             },
         ];
-        World(common::ScanWorld::start(images, PASSWORD).await)
+        World(common::ScanWorld::start(common::QCS, images, PASSWORD).await)
     }
 }
 

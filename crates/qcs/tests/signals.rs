@@ -45,21 +45,13 @@ async fn world() -> common::ScanWorld {
             ..DockerImage::default()
         },
     ];
-    common::ScanWorld::start(images, PASSWORD).await
+    common::ScanWorld::start(qcs_bin(), images, PASSWORD).await
 }
 
 /// The scan, started with its stderr read line by line on a thread (sent on the channel).
 fn start(w: &common::ScanWorld) -> (Child, mpsc::Receiver<String>) {
-    let mut c = std::process::Command::new(qcs_bin());
-    c.env_clear()
-        .env("NO_COLOR", "1")
-        .env("QUALYS_USERNAME", "ci-user")
-        .env("QUALYS_PASSWORD", PASSWORD)
-        .current_dir(w.out.path())
-        .args(["scan", "--gateway-url", &w.emu.base_url()])
-        .args(["--interval", "200ms", "--timeout", "10m", "--output-dir"])
-        .arg(w.out.path())
-        .args(["--engine", &format!("unix://{}", w.socket.display())])
+    let mut c = w.scan_process();
+    c.args(["--timeout", "10m"])
         .args([CLEAN, GHOST, "--fail-cves", "CVE-2021-44228"])
         .args(["--format", "json", "--format", "junit"])
         .stdout(Stdio::null())

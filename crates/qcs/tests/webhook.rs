@@ -17,6 +17,7 @@ use assert_cmd::Command;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
+use common::run;
 use hmac::{Hmac, Mac as _};
 use qcs_emulator::{Base, DockerImage, ReportSpec};
 use serde_json::Value;
@@ -142,7 +143,7 @@ impl World {
             ..DockerImage::default()
         };
         let images = vec![image(CLEAN, 10, false), image(VULNERABLE, 25, true)];
-        World(common::ScanWorld::start(images, PASSWORD).await)
+        World(common::ScanWorld::start(common::QCS, images, PASSWORD).await)
     }
 
     /// `qcs scan` against this world, as a Jenkins build, with a clean environment.
@@ -157,17 +158,6 @@ impl World {
 
 fn hook_url(addr: SocketAddr) -> String {
     format!("http://{addr}/hooks/{TOKEN}?sig={TOKEN}")
-}
-
-async fn run(mut cmd: Command) -> (Option<i32>, String, String) {
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn expected_signature(body: &[u8]) -> String {

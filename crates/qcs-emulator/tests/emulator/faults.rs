@@ -3,17 +3,9 @@
 
 use crate::common::*;
 use qcs_emulator::{FaultAction, FaultRule};
+use qcs_test_support::emulator::fault;
 use serde_json::json;
 use std::time::Duration;
-
-fn rule(endpoint: &str, action: FaultAction, times: Option<u32>) -> FaultRule {
-    FaultRule {
-        endpoint: endpoint.into(),
-        action,
-        times,
-        probability: None,
-    }
-}
 
 #[tokio::test]
 async fn status_faults_by_count_then_normal_service() {
@@ -47,7 +39,7 @@ async fn status_faults_by_count_then_normal_service() {
     );
     // 429 with retry headers, on /auth.
     emu.control()
-        .inject(rule(
+        .inject(fault(
             "auth",
             FaultAction::Status {
                 status: 429,
@@ -90,7 +82,7 @@ async fn delays_hangs_and_dropped_connections() {
         .expect("client");
     // A delay longer than the client's timeout: the client times out.
     emu.control()
-        .inject(rule("images", FaultAction::Delay { ms: 20_000 }, Some(1)))
+        .inject(fault("images", FaultAction::Delay { ms: 20_000 }, Some(1)))
         .expect("valid");
     let e = client
         .get(&url)
@@ -101,7 +93,7 @@ async fn delays_hangs_and_dropped_connections() {
     assert!(e.is_timeout(), "{e:?}");
     // A short delay: answered normally.
     emu.control()
-        .inject(rule("images", FaultAction::Delay { ms: 20 }, Some(1)))
+        .inject(fault("images", FaultAction::Delay { ms: 20 }, Some(1)))
         .expect("valid");
     assert_eq!(
         client
@@ -116,7 +108,7 @@ async fn delays_hangs_and_dropped_connections() {
     );
     // Hang: never answered.
     emu.control()
-        .inject(rule("images", FaultAction::Hang, Some(1)))
+        .inject(fault("images", FaultAction::Hang, Some(1)))
         .expect("valid");
     let e = client
         .get(&url)
@@ -127,7 +119,7 @@ async fn delays_hangs_and_dropped_connections() {
     assert!(e.is_timeout(), "{e:?}");
     // Drop: the connection closes without a response (not a timeout).
     emu.control()
-        .inject(rule("images", FaultAction::Drop, Some(1)))
+        .inject(fault("images", FaultAction::Drop, Some(1)))
         .expect("valid");
     let e = client
         .get(&url)
@@ -165,14 +157,14 @@ async fn broken_bodies_wrong_content_type_and_token_expiry() {
     let path = format!("/csapi/v1.3/images/{sha}");
 
     emu.control()
-        .inject(rule("images/{id}", FaultAction::Truncate, Some(1)))
+        .inject(fault("images/{id}", FaultAction::Truncate, Some(1)))
         .expect("valid");
     let r = get(&emu, &t, &path).await;
     assert_eq!(r.status().as_u16(), 200, "headers arrive");
     assert!(r.bytes().await.is_err(), "but the body is cut short");
 
     emu.control()
-        .inject(rule("images/{id}", FaultAction::Malformed, Some(1)))
+        .inject(fault("images/{id}", FaultAction::Malformed, Some(1)))
         .expect("valid");
     let r = get(&emu, &t, &path).await;
     assert_eq!(r.status().as_u16(), 200);
@@ -181,7 +173,7 @@ async fn broken_bodies_wrong_content_type_and_token_expiry() {
     assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_err());
 
     emu.control()
-        .inject(rule("images/{id}", FaultAction::WrongContentType, Some(1)))
+        .inject(fault("images/{id}", FaultAction::WrongContentType, Some(1)))
         .expect("valid");
     let r = get(&emu, &t, &path).await;
     assert_eq!(r.status().as_u16(), 200);
@@ -194,14 +186,14 @@ async fn broken_bodies_wrong_content_type_and_token_expiry() {
     assert!(r.text().await.expect("text").starts_with("<html>"));
 
     emu.control()
-        .inject(rule("images/{id}", FaultAction::EmptyBody, Some(1)))
+        .inject(fault("images/{id}", FaultAction::EmptyBody, Some(1)))
         .expect("valid");
     let r = get(&emu, &t, &path).await;
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.bytes().await.expect("body").is_empty());
 
     emu.control()
-        .inject(rule("images*", FaultAction::ExpireToken, Some(1)))
+        .inject(fault("images*", FaultAction::ExpireToken, Some(1)))
         .expect("valid");
     let r = get(&emu, &t, &path).await;
     assert_eq!(r.status().as_u16(), 401);

@@ -4,11 +4,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qcs_emulator::{Control, EmulatorConfig, FaultAction, FaultRule, RunningEmulator, SeedRequest};
+use qcs_emulator::{Control, EmulatorConfig, RunningEmulator, SeedRequest};
 use qcs_qualys::clock::Sleep;
 use qcs_qualys::{
     Callback, ClientConfig, Clock, Credentials, Gateway, QualysClient, WaitEvent, WaitRequest,
 };
+
+pub(crate) use qcs_test_support::emulator::{count, fault};
 
 pub(crate) fn config() -> EmulatorConfig {
     EmulatorConfig {
@@ -98,22 +100,4 @@ pub(crate) fn recorder() -> (Callback, Arc<Mutex<Vec<WaitEvent>>>) {
         Arc::new(move |ev: &WaitEvent| e.lock().unwrap().push(ev.clone())),
         events,
     )
-}
-
-pub(crate) fn fault(endpoint: &str, action: FaultAction, times: Option<u32>) -> FaultRule {
-    FaultRule {
-        endpoint: endpoint.into(),
-        action,
-        times,
-        probability: None,
-    }
-}
-
-pub(crate) fn count(emu: &RunningEmulator, endpoint: &str) -> u64 {
-    emu.control()
-        .requests()
-        .counts
-        .get(endpoint)
-        .copied()
-        .unwrap_or(0)
 }

@@ -3,8 +3,8 @@
 //
 //   node check.cjs PLAN.json
 //
-// PLAN: { "playwright": dir of playwright-core, "chromium": executable, "out": dir for
-// screenshots, "pages": [{ "name", "file", "verdict", "why": [texts], "pwned": bool,
+// PLAN: { "playwright": dir of playwright-core, "chromium": executable, "args": Chromium's
+// flags (qcs_test_support::chromium::FLAGS), "out": dir for screenshots, "pages": [{ "name", "file", "verdict", "why": [texts], "pwned": bool,
 // "literal": text, "timing": bool }] }. Prints one line per check; exits 1 on the first failure.
 'use strict';
 const fs = require('fs');
@@ -189,8 +189,8 @@ async function multi(browser, p) {
   const browser = await chromium.launch({
     executablePath: plan.chromium,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // qcs_test_support::chromium::FLAGS (playwright adds --headless and a fresh profile).
+    args: plan.args,
   });
   try {
     for (const p of plan.pages) { await (p.outcomes ? multi(browser, p) : run(browser, p)); }
