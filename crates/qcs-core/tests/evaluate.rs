@@ -465,3 +465,75 @@ fn a_finding_out_of_range_is_an_error_never_a_pass() {
     let by_level: u32 = c.confirmed.0.iter().chain(c.potential.0.iter()).sum();
     assert_eq!((by_level, c.total), (3, 3));
 }
+
+/// `plugin-behaviour.md` §7.11: a missing CVSS block or an empty score never aborts the
+/// evaluation (the original throws on a null `cvssInfo`/`cvss3Info` under `maxOfv2andv3` and on
+/// an empty `baseScore` under version 2); the vulnerability is judged on the score it has, and
+/// one without the score the threshold reads is not counted.
+#[test]
+fn a_missing_cvss_block_or_an_empty_score_never_aborts_the_evaluation() {
+    let body = |qid: u32, cvss: &str| {
+        format!(r#"{{"qid":{qid},"severity":3,"typeDetected":"CONFIRMED","cveids":[],{cvss}}}"#)
+    };
+    let vulns = [
+        // 1: no v2 block, v3 8.0
+        body(1, r#""cvssInfo":null,"cvss3Info":{"baseScore":"8.0"}"#),
+        // 2: v2 7.0, no v3 block
+        body(2, r#""cvssInfo":{"baseScore":"7.0"},"cvss3Info":null"#),
+        // 3: empty v2 score, v3 9.1
+        body(
+            3,
+            r#""cvssInfo":{"baseScore":""},"cvss3Info":{"baseScore":"9.1"}"#,
+        ),
+        // 4: v2 6.5, empty v3 score
+        body(
+            4,
+            r#""cvssInfo":{"baseScore":"6.5","temporalScore":""},"cvss3Info":{"baseScore":""}"#,
+        ),
+        // 5: neither block
+        body(5, r#""cvssInfo":null,"cvss3Info":null"#),
+        // 6: both blocks missing altogether, and a block without baseScore
+        body(6, r#""cvssInfo":{"accessVector":"Network"}"#),
+    ];
+    let doc = format!(
+        r#"{{"sha":"{SHA}","vulnerabilities":[{}]}}"#,
+        vulns.join(",")
+    );
+    let r = ImageReport::from_json(doc.as_bytes()).unwrap();
+    for (spec, counted) in [
+        ("2:0.0", vec![2, 4]),
+        ("2:7.0", vec![2]),
+        ("3:0.0", vec![1, 3]),
+        ("3:9.0", vec![3]),
+        ("max:0.0", vec![1, 2, 3, 4]),
+        ("max:6.5", vec![1, 2, 3, 4]),
+        ("max:8.0", vec![1, 3]),
+        ("max:9.5", vec![]),
+    ] {
+        let e = run(
+            &flags(PolicyFlags {
+                fail_cvss: Some(spec.into()),
+                ..PolicyFlags::default()
+            }),
+            &r,
+        );
+        assert!(e.error.is_none(), "{spec}: {:?}", e.error);
+        let c = e.conditions.as_ref().unwrap().cvss.clone();
+        let mut got: Vec<u32> = e
+            .findings
+            .iter()
+            .filter(|f| f.conditions.iter().any(|n| *n == "cvss"))
+            .map(|f| f.qid)
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, counted, "{spec}");
+        assert_eq!(c.found as usize, counted.len(), "{spec}");
+        assert_eq!(c.passed, counted.is_empty(), "{spec}");
+        let expected = if counted.is_empty() {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        };
+        assert_eq!(e.outcome, expected, "{spec}");
+    }
+}

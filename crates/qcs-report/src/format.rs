@@ -21,11 +21,14 @@ pub enum Format {
     Markdown,
     /// `report.html`: one self-contained page for every image (no network).
     Html,
+    /// The Jenkins plugin's artifacts: `qualys_images_summary.json` and `qualys_<id>.json` per
+    /// image, in the output directory or the directory given as the path.
+    Plugin,
 }
 
 impl Format {
     /// Every format, in the order they are documented.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Json,
         Format::Table,
         Format::Sarif,
@@ -33,6 +36,7 @@ impl Format {
         Format::Gitlab,
         Format::Markdown,
         Format::Html,
+        Format::Plugin,
     ];
 
     /// The name used on the command line.
@@ -45,11 +49,13 @@ impl Format {
             Self::Gitlab => "gitlab",
             Self::Markdown => "markdown",
             Self::Html => "html",
+            Self::Plugin => "plugin",
         }
     }
 
     /// Where the format goes when no path is given: a file name in the output directory, or
-    /// `None` for standard output.
+    /// `None` for standard output. For [`Format::Plugin`] the summary file; the per-image files
+    /// go beside it.
     pub fn default_file(self) -> Option<&'static str> {
         match self {
             Self::Json => Some("summary.json"),
@@ -59,6 +65,7 @@ impl Format {
             Self::Gitlab => Some("gl-container-scanning-report.json"),
             Self::Markdown => Some("summary.md"),
             Self::Html => Some("report.html"),
+            Self::Plugin => Some(crate::plugin::SUMMARY_FILE),
         }
     }
 }
@@ -117,10 +124,14 @@ pub enum Destination {
 }
 
 impl FormatSpec {
-    /// Resolves the destination against the output directory.
+    /// Resolves the destination against the output directory. The plugin format's path is a
+    /// directory: its destination is the summary file in it.
     pub fn destination(&self, output_dir: &Path) -> Destination {
         match (&self.path, self.format.default_file()) {
             (Some(p), _) if p.as_os_str() == "-" => Destination::Stdout,
+            (Some(p), Some(name)) if self.format == Format::Plugin => {
+                Destination::File(p.join(name))
+            }
             (Some(p), _) => Destination::File(p.clone()),
             (None, Some(name)) => Destination::File(output_dir.join(name)),
             (None, None) => Destination::Stdout,
@@ -149,7 +160,7 @@ mod tests {
         let e = "sarif2".parse::<FormatSpec>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown format `sarif2` (known: json, table, sarif, junit, gitlab, markdown, html)"
+            "unknown format `sarif2` (known: json, table, sarif, junit, gitlab, markdown, html, plugin)"
         );
         for (name, file) in [
             ("sarif", "results.sarif"),
@@ -157,6 +168,7 @@ mod tests {
             ("gitlab", "gl-container-scanning-report.json"),
             ("markdown", "summary.md"),
             ("html", "report.html"),
+            ("plugin", "qualys_images_summary.json"),
         ] {
             let s: FormatSpec = name.parse().unwrap();
             assert_eq!(s.format.name(), name);
@@ -165,5 +177,11 @@ mod tests {
                 Destination::File(Path::new("out").join(file))
             );
         }
+        // the plugin format's path is the directory its files go into
+        let s: FormatSpec = "plugin=artifacts".parse().unwrap();
+        assert_eq!(
+            s.destination(Path::new("out")),
+            Destination::File(Path::new("artifacts").join("qualys_images_summary.json"))
+        );
     }
 }

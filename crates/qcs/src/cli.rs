@@ -67,6 +67,40 @@ pub(crate) enum Command {
     /// environment and config file as scan): settings as flags, secrets from the CI system's
     /// secret store, and the report uploads the CI system understands.
     Snippet(SnippetArgs),
+    /// Move from another tool: turn its settings into qcs.toml and a policy file.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+/// `qcs migrate …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum MigrateCommand {
+    /// Turn the Jenkins plugin's settings (its global configuration, a job's config.xml or a
+    /// Jenkinsfile's getImageVulnsFromQualys call) into qcs.toml and qcs-policy.toml, each
+    /// setting with a comment saying where it came from. Prints the secrets to provide, the
+    /// settings that could not be read or map only approximately (setting | value | becomes |
+    /// note), and the job's equivalent steps. See docs/migration.md.
+    Jenkins(MigrateJenkinsArgs),
+}
+
+/// `qcs migrate jenkins`.
+#[derive(Debug, Args)]
+pub(crate) struct MigrateJenkinsArgs {
+    /// The plugin's global configuration (default: $JENKINS_HOME/
+    /// com.qualys.plugins.containerSecurity.config.QualysGlobalConfig.xml when JENKINS_HOME is
+    /// set); credentials.xml beside it, when present, tells the credential types.
+    #[arg(long = "global", value_name = "PATH")]
+    pub(crate) global_config: Option<PathBuf>,
+    /// A job's config.xml (freestyle or pipeline) or a Jenkinsfile, repeatable. A job without
+    /// useLocalConfig: true uses the global configuration, as in the plugin.
+    #[arg(long = "job", value_name = "PATH")]
+    pub(crate) jobs: Vec<PathBuf>,
+    /// Where to write qcs.toml and qcs-policy.toml (with several --job: a subdirectory per job).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) out: PathBuf,
+    /// Replace qcs.toml and qcs-policy.toml when they exist.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// The CI systems `qcs snippet` writes for.
@@ -296,8 +330,10 @@ pub(crate) struct OutputArgs {
     pub(crate) output_dir: Option<PathBuf>,
     /// Output format, repeatable: FORMAT or FORMAT=PATH (`-` is stdout). Formats: json
     /// (summary.json), table (verdict table as text, stdout by default), sarif (results.sarif),
-    /// junit (junit.xml), gitlab (gl-container-scanning-report.json), markdown (summary.md); see
-    /// docs/reports.md. Default: [output] formats in the config, else json.
+    /// junit (junit.xml), gitlab (gl-container-scanning-report.json), markdown (summary.md), html
+    /// (report.html), plugin (the Jenkins plugin's qualys_images_summary.json and
+    /// qualys_<id>.json per image; its PATH is a directory); see docs/reports.md. Default:
+    /// [output] formats in the config, else json.
     #[arg(long = "format", value_name = "FORMAT[=PATH]")]
     pub(crate) formats: Vec<FormatSpec>,
     /// The Dockerfile of the images, relative to the repository root: the file every SARIF

@@ -70,6 +70,9 @@ pub(crate) const QCS_WEBHOOK_SECRET: &str = "QCS_WEBHOOK_SECRET";
 /// A file holding the webhook signing key.
 pub(crate) const QCS_WEBHOOK_SECRET_FILE: &str = "QCS_WEBHOOK_SECRET_FILE";
 
+/// Jenkins' home directory: where `qcs migrate jenkins` finds the plugin's global configuration
+/// (and `credentials.xml`) when `--global` is not given.
+pub(crate) const JENKINS_HOME: &str = "JENKINS_HOME";
 /// Jenkins: set on every build (detects Jenkins).
 pub(crate) const JENKINS_URL: &str = "JENKINS_URL";
 /// Jenkins: the build number (webhook `buildNumber`).
@@ -159,6 +162,7 @@ pub(crate) const ALL: &[&str] = &[
     QCS_WEBHOOK_SECRET,
     QCS_WEBHOOK_SECRET_FILE,
     JENKINS_URL,
+    JENKINS_HOME,
     BUILD_NUMBER,
     JOB_NAME,
     JOB_URL,

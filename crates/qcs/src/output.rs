@@ -22,13 +22,42 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use qcs_core::summary::Summary;
 use qcs_report::format::Destination;
-use qcs_report::{Format, gitlab, html, json, junit, markdown, sarif, table};
+use qcs_report::{Format, gitlab, html, json, junit, markdown, plugin, sarif, table};
 
 use crate::error::CliError;
 use crate::settings::output::OutputSettings;
 
 /// The marker in the name of a temporary file (`.<name>.qcs-tmp-<pid>-<n>`).
 const TMP_MARK: &str = ".qcs-tmp-";
+
+/// What `--format plugin` needs beyond the summary: where each image's raw image details are
+/// (parallel to `summary.images`; `None` for an image without a report), and whether the policy
+/// judged POTENTIAL vulnerabilities (`potentialVulnsChecked`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PluginSources {
+    /// Per image of the summary, in order: the raw report's path.
+    pub(crate) reports: Vec<Option<PathBuf>>,
+    /// The plugin format's options.
+    pub(crate) options: plugin::Options,
+}
+
+impl PluginSources {
+    /// `qcs scan`: the raw reports it saved in `<dir>/images/<12-hex id>.json`.
+    pub(crate) fn saved_in(summary: &Summary, dir: &Path, potential_checked: bool) -> Self {
+        let reports = summary
+            .images
+            .iter()
+            .map(|img| {
+                let short = img.evaluation.sha.as_deref()?.get(..12)?;
+                Some(dir.join("images").join(format!("{short}.json")))
+            })
+            .collect();
+        PluginSources {
+            reports,
+            options: plugin::Options { potential_checked },
+        }
+    }
+}
 
 /// Checks the destinations and clears what an earlier run left (see the module documentation).
 /// `raw_images`: `qcs scan`, which saves `images/<id>.json` (checked and cleared too). `keep`:
@@ -58,6 +87,15 @@ pub(crate) fn prepare(
     // temporary files of a run that was killed while writing.
     let mut owned = owned_in(dir, raw_images);
     owned.extend(files.iter().map(|(_, p)| p.clone()));
+    for spec in settings
+        .formats
+        .iter()
+        .filter(|s| s.format == Format::Plugin)
+    {
+        if let Destination::File(summary) = spec.destination(dir) {
+            owned.extend(leftovers(&parent_of(&summary), owned_name));
+        }
+    }
     remove_owned(owned, keep)?;
 
     check_destinations(settings)?;
@@ -115,7 +153,7 @@ fn owned_in(dir: &Path, raw_images: bool) -> Vec<PathBuf> {
         .filter_map(|f| f.default_file())
         .map(|name| dir.join(name))
         .collect();
-    owned.extend(leftovers(dir, |name| name.contains(TMP_MARK)));
+    owned.extend(leftovers(dir, owned_name));
     if raw_images {
         owned.extend(leftovers(&dir.join("images"), |name| {
             name.contains(TMP_MARK) || is_raw_report_name(name)
@@ -151,6 +189,15 @@ fn remove_owned(owned: Vec<PathBuf>, keep: &[PathBuf]) -> Result<(), CliError> {
 pub(crate) fn check_destinations(settings: &OutputSettings) -> Result<(), CliError> {
     let mut seen: Vec<(Format, Option<PathBuf>)> = Vec::new();
     for spec in &settings.formats {
+        if spec.format == Format::Plugin && spec.destination(&settings.dir) == Destination::Stdout {
+            return Err(CliError::Usage(
+                "the plugin format writes several files (qualys_images_summary.json and \
+                 qualys_<id>.json per image), so it cannot go to standard output"
+                    .to_owned(),
+                "leave the path out (the output directory), or give a directory: --format plugin=DIR"
+                    .to_owned(),
+            ));
+        }
         let dest = match spec.destination(&settings.dir) {
             Destination::Stdout => None,
             Destination::File(p) => Some(absolute(&p)),
@@ -188,10 +235,11 @@ pub(crate) fn check_destinations(settings: &OutputSettings) -> Result<(), CliErr
 
 /// Writes every requested format and prints the verdict table on stderr unless quiet: the
 /// files are staged under temporary names, then renamed into place together; standard output
-/// comes last.
+/// comes last. `plugin` says where the raw reports are, for `--format plugin`.
 pub(crate) fn write_all(
     summary: &Summary,
     settings: &OutputSettings,
+    plugin: &PluginSources,
     quiet: bool,
 ) -> Result<(), CliError> {
     let mut staged: Vec<(PathBuf, PathBuf, String)> = Vec::new();
@@ -203,6 +251,13 @@ pub(crate) fn write_all(
     for spec in &settings.formats {
         if let Destination::File(path) = spec.destination(&settings.dir) {
             let what = spec.format.to_string();
+            if spec.format == Format::Plugin {
+                if let Err(e) = stage_plugin(summary, &path, plugin, &mut staged) {
+                    discard(&staged);
+                    return Err(e);
+                }
+                continue;
+            }
             let staging = std::fs::create_dir_all(parent_of(&path))
                 .and_then(|()| stage(&path, |out| render(summary, spec.format, settings, out)));
             match staging {
@@ -250,6 +305,64 @@ pub(crate) fn write_all(
         let _ = anstream::stderr().lock().write_all(text.as_bytes());
     }
     Ok(())
+}
+
+/// Stages the plugin format: `summary_path` (`qualys_images_summary.json`) and, beside it,
+/// `qualys_<12-hex id>.json` per judged image, a byte-for-byte copy of its raw report. The
+/// reports are read one at a time (only one is held in memory).
+fn stage_plugin(
+    summary: &Summary,
+    summary_path: &Path,
+    sources: &PluginSources,
+    staged: &mut Vec<(PathBuf, PathBuf, String)>,
+) -> Result<(), CliError> {
+    let dir = parent_of(summary_path);
+    let what = Format::Plugin.to_string();
+    let err = |path: &Path, source| CliError::Write {
+        what: what.clone(),
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
+    let mut copies: Vec<(PathBuf, PathBuf, String)> = Vec::new();
+    let staging = stage(summary_path, |out| {
+        let mut writer = plugin::SummaryWriter::new(out, sources.options)?;
+        for (img, report) in summary.images.iter().zip(&sources.reports) {
+            let (Some(report), Some(id)) = (report, plugin::image_key(img)) else {
+                continue;
+            };
+            if !writer.wants(img) {
+                continue;
+            }
+            let bytes = std::fs::read(report).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot read the image details `{}` it copies: {e}",
+                        report.display()
+                    ),
+                )
+            })?;
+            writer.add(img, &bytes)?;
+            let copy = dir.join(plugin::image_file_name(id));
+            let tmp = stage(&copy, |o| o.write_all(&bytes))?;
+            copies.push((tmp, copy, what.clone()));
+        }
+        writer.finish().map(drop)
+    });
+    match staging {
+        Ok(tmp) => {
+            staged.extend(copies);
+            staged.push((tmp, summary_path.to_owned(), what.clone()));
+            Ok(())
+        }
+        Err(source) => {
+            for (tmp, _, _) in &copies {
+                let _ = std::fs::remove_file(tmp);
+            }
+            Err(err(summary_path, source))
+        }
+    }
 }
 
 /// Saves an image's details as received from the API to `<dir>/images/<12-hex id>.json`
@@ -354,6 +467,12 @@ fn leftovers(dir: &Path, owned: impl Fn(&str) -> bool) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// What `qcs` owns among the files of an output directory: temporary files of a killed run and
+/// the plugin format's `qualys_<12 hex>.json`.
+fn owned_name(name: &str) -> bool {
+    name.contains(TMP_MARK) || plugin::is_image_file_name(name)
+}
+
 /// `<12 hex>.json`, the name [`save_raw`] gives.
 fn is_raw_report_name(name: &str) -> bool {
     name.strip_suffix(".json")
@@ -398,6 +517,8 @@ fn render(
         Format::Gitlab => gitlab::write(summary, &mut out)?,
         Format::Markdown => markdown::write(summary, &mut out)?,
         Format::Html => html::write(summary, &mut out)?,
+        // Written by `stage_plugin` (several files, never standard output).
+        Format::Plugin => {}
     }
     out.flush()
 }

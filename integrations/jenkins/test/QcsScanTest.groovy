@@ -1,152 +1,17 @@
-// Runs vars/qcsScan.groovy against a stub pipeline context: sh, withCredentials, usernamePassword,
-// withEnv, junit, archiveArtifacts, error, unstable, echo, env and currentBuild record what the
-// step does, and sh answers with a chosen exit code. Checks the command line (also by running it
+// Runs vars/qcsScan.groovy against a stub pipeline context (harness/Ctx.groovy): sh,
+// withCredentials, usernamePassword, withEnv, junit, archiveArtifacts, error, unstable, echo, env
+// and currentBuild record what the step does, and sh answers with a chosen exit code. Checks the command line (also by running it
 // through bash against a stub qcs), that secrets never reach it, and the build result per exit
 // code. Prints "N passed, M failed"; exits 1 when any check fails.
 //
-// Usage: groovy -cp stubs QcsScanTest.groovy <path to vars/qcsScan.groovy>
+// Usage: groovy -cp stubs:harness QcsScanTest.groovy <path to vars/qcsScan.groovy>
 // With QCS_COMMANDS_OUT set, writes every command line the step ran to that file, one a line,
 // after the test's name and a tab (the Rust test checks them against the real qcs).
 
-import org.codehaus.groovy.runtime.InvokerHelper
-
-class StepError extends RuntimeException {
-    StepError(String message) { super(message) }
-}
-
-// One run of the step: the recorded calls and the result.
-class Ctx {
-    static final String USER = 'ci-bot'
-    static final String SECRET = 's3cr3t-P@ss\'$(id)'
-    static final String PROXY_SECRET = 'pr0xy-s3cret'
-    static final String WEBHOOK = 'https://hooks.example/T0KEN-s3cret'
-
-    int exitCode = 0
-    File realDir                // when set, sh really runs the script with bash in this directory
-    Map<String, String> files = [:]  // the workspace's files for fileExists and readFile
-    List calls = []             // [name, args] in order
-    Map env = [BUILD_NUMBER: '42', WORKSPACE: '/ws']
-    Map currentBuild = [result: null]
-    List<String> echoes = []
-    List shCalls = []           // [args map, env snapshot]
-    String failure              // message of error(), if called
-    def returned
-
-    Binding binding() {
-        Binding b = new Binding()
-        b.setVariable('env', env)
-        b.setVariable('currentBuild', currentBuild)
-        b.setVariable('sh', { Map args ->
-            calls << ['sh', args]
-            shCalls << [args, new LinkedHashMap(env)]
-            int code = realDir ? runForReal(args.script as String) : exitCode
-            return args.returnStatus ? code : ''
-        })
-        b.setVariable('usernamePassword', { Map args -> [kind: 'usernamePassword'] + args })
-        b.setVariable('string', { Map args -> [kind: 'string'] + args })
-        b.setVariable('withCredentials', { List creds, Closure body ->
-            calls << ['withCredentials', creds]
-            creds.each { c ->
-                if (c.kind == 'string') {
-                    env[c.variable] = WEBHOOK
-                    return
-                }
-                boolean proxy = c.credentialsId == 'proxy'
-                boolean demo = c.credentialsId == 'qcs-demo'   // the emulator's user
-                env[c.usernameVariable] = proxy ? 'proxy-user' : (demo ? 'qcs-demo' : USER)
-                env[c.passwordVariable] = proxy ? PROXY_SECRET : (demo ? 'qcs-demo' : SECRET)
-            }
-            try {
-                return body()
-            } finally {
-                creds.each { c -> [c.variable, c.usernameVariable, c.passwordVariable].each { if (it) { env.remove(it) } } }
-            }
-        })
-        b.setVariable('withEnv', { List vars, Closure body ->
-            calls << ['withEnv', vars]
-            Map saved = new LinkedHashMap(env)
-            vars.each { String v -> int i = v.indexOf('='); env[v.substring(0, i)] = v.substring(i + 1) }
-            try {
-                return body()
-            } finally {
-                env.clear(); env.putAll(saved)
-            }
-        })
-        b.setVariable('junit', { Map args -> calls << ['junit', args] })
-        b.setVariable('fileExists', { String path -> files.containsKey(path) || (realDir && new File(realDir, path).isFile()) })
-        b.setVariable('readFile', { String path -> files[path] ?: new File(realDir, path).text })
-        b.setVariable('archiveArtifacts', { Map args -> calls << ['archiveArtifacts', args] })
-        b.setVariable('echo', { String msg -> calls << ['echo', msg]; echoes << msg })
-        b.setVariable('unstable', { String msg ->
-            calls << ['unstable', msg]
-            currentBuild.result = 'UNSTABLE'
-        })
-        b.setVariable('error', { String msg ->
-            calls << ['error', msg]
-            throw new StepError(msg)
-        })
-        b
-    }
-
-    // Runs the script as the agent would: bash, the step's environment over the process's.
-    int runForReal(String script) {
-        ProcessBuilder pb = new ProcessBuilder('bash', '-c', script).directory(realDir).redirectErrorStream(true)
-        env.each { k, v -> pb.environment().put(k as String, v as String) }
-        Process proc = pb.start()
-        String output = proc.inputStream.text
-        int code = proc.waitFor()
-        new File(realDir, 'sh.log').text = output
-        code
-    }
-
-        String result() { failure != null ? 'FAILURE' : (currentBuild.result ?: 'SUCCESS') }
-    List names() { calls.collect { it[0] } }
-    List callsOf(String name) { calls.findAll { it[0] == name }.collect { it[1] } }
-    String script() {
-        assert shCalls.size() == 1: "sh called ${shCalls.size()} times"
-        shCalls[0][0].script
-    }
-}
-
-class Runner {
-    Class stepClass
-    int passed = 0
-    int failed = 0
-    List<String> commands = []   // "<test name>\t<command line>"
-    String current
-
-    Ctx run(Map params, int exitCode = 0, File realDir = null, Map<String, String> files = [:]) {
-        Ctx ctx = new Ctx(exitCode: exitCode, realDir: realDir, files: files)
-        Script step = InvokerHelper.createScript(stepClass, ctx.binding())
-        try {
-            ctx.returned = step.invokeMethod('call', [params] as Object[])
-        } catch (StepError e) {
-            ctx.failure = e.message
-        }
-        ctx.shCalls.each { sh -> commands << "${current}\t${sh[0].script}".toString() }
-        // Whatever happened, no secret may be in what the step wrote or ran.
-        String seen = (ctx.shCalls.collect { it[0].script } + ctx.echoes + [ctx.failure]).join('\n')
-        [Ctx.SECRET, Ctx.PROXY_SECRET, 's3cr3t', 'T0KEN'].each { s ->
-            assert !seen.contains(s): "a secret reached the log or the command line: ${seen}"
-        }
-        ctx
-    }
-
-    void test(String name, Closure body) {
-        current = name
-        try {
-            body()
-            passed++
-            println "ok      ${name}"
-        } catch (Throwable t) {
-            failed++
-            println "FAILED  ${name}\n${t.message}"
-        }
-    }
-}
+// The stub pipeline context (Ctx), the runner and the secret checks are in harness/.
 
 if (args.length != 1) {
-    System.err.println('usage: groovy -cp stubs QcsScanTest.groovy vars/qcsScan.groovy')
+    System.err.println('usage: groovy -cp stubs:harness QcsScanTest.groovy vars/qcsScan.groovy')
     System.exit(2)
 }
 def loader = new GroovyClassLoader(this.class.classLoader)
@@ -321,11 +186,58 @@ r.test('plugin names: imageIds, dockerUrl, dockerCert, vulnsTimeout and pollingI
     assert c.echoes.any { it.contains('warning') && it.contains('pollingInterval') }
 }
 
-r.test('plugin names: useGlobalConfig is ignored with a warning') {
-    Ctx c = r.run([images: ['myapp:1.4'], useGlobalConfig: true])
-    assert c.echoes.any { it.contains('warning') && it.contains('useGlobalConfig') }
-    assert !c.script().contains('lobal')
+r.test('plugin names: useGlobalConfig: true reads the Jenkins-wide configuration, the parameters apply on top') {
+    Ctx c = r.run([images: ['myapp:1.4'], useGlobalConfig: true, useLocalConfig: false, timeout: '5m'],
+                  [env: [QCS_JENKINS_CONFIG: '/etc/qcs/qcs.toml', QCS_JENKINS_CREDENTIALS_ID: 'qualys'],
+                   files: ['/etc/qcs/qcs.toml': '[qualys]\nplatform = "US2"\n']])
+    assert c.script() == 'qcs scan --config /etc/qcs/qcs.toml --timeout 5m --output-dir qcs-reports ' +
+        '--format json --format junit myapp:1.4'
+    // Both pairs: the configuration's [qualys] auth says which one qcs reads (basic unless it says oauth).
+    assert c.callsOf('withCredentials')[0] == [
+        [kind: 'usernamePassword', credentialsId: 'qualys', usernameVariable: 'QUALYS_USERNAME', passwordVariable: 'QUALYS_PASSWORD'],
+        [kind: 'usernamePassword', credentialsId: 'qualys', usernameVariable: 'QUALYS_CLIENT_ID', passwordVariable: 'QUALYS_CLIENT_SECRET']]
+    assert c.shEnv().QUALYS_PASSWORD == Ctx.SECRET && c.shEnv().QUALYS_CLIENT_SECRET == Ctx.SECRET
+    assert r.run([images: ['a:1'], config: 'qcs.toml', credentialsId: 'qualys', auth: 'basic']).callsOf('withCredentials')[0]*.usernameVariable ==
+        ['QUALYS_USERNAME']: 'an explicit auth binds one pair'
+    assert r.run([images: ['a:1'], credentialsId: 'qualys']).callsOf('withCredentials')[0]*.usernameVariable ==
+        ['QUALYS_USERNAME']: 'no config file: the user and password only'
+    assert c.echoes.any { it.contains('Jenkins-wide configuration /etc/qcs/qcs.toml') }
+    assert !c.echoes.any { it.contains('useLocalConfig') }: 'useLocalConfig: false with useGlobalConfig needs no note'
     assert c.result() == 'SUCCESS'
+}
+
+r.test('plugin names: useGlobalConfig: true without a Jenkins-wide configuration fails, naming qcs migrate jenkins') {
+    Ctx c = r.run([images: ['myapp:1.4'], useGlobalConfig: true])
+    assert c.result() == 'FAILURE'
+    assert c.failure.contains('qcs migrate jenkins') && c.failure.contains('QCS_JENKINS_CONFIG')
+    assert !c.names().contains('sh')
+}
+
+r.test('plugin names: useLocalConfig: false alone has no effect in qcsScan, with a note') {
+    Ctx c = r.run([images: ['myapp:1.4'], useLocalConfig: false])
+    assert c.script() == 'qcs scan --output-dir qcs-reports --format json --format junit myapp:1.4'
+    assert c.echoes.any { it.contains('note') && it.contains('useLocalConfig') && it.contains('getImageVulnsFromQualys') }
+}
+
+r.test('plugin names: isFailOnSevereVulns and empty apiUser/apiPass/proxyUsername/proxyPassword are accepted') {
+    Ctx c = r.run([imageIds: 'a:1', isFailOnSevereVulns: true, apiUser: '', apiPass: '', proxyUsername: '',
+                   proxyPassword: '', isSev5Vulns: true, severity5Limit: 0])
+    assert c.result() == 'SUCCESS'
+    assert c.script() == 'qcs scan --fail-severity 5=0 --output-dir qcs-reports --format json --format junit a:1'
+}
+
+r.test('plugin names: a known platform wins over apiServer; PCP, none or an unknown one uses apiServer') {
+    Ctx c = r.run([imageIds: 'a:1', platform: 'US_PLATFORM_3', apiServer: 'https://qualysapi.qualys.com'])
+    assert c.script().startsWith('qcs scan --platform US_PLATFORM_3 --output-dir')
+    assert c.echoes.any { it.contains('apiServer is ignored') }
+    c = r.run([imageIds: 'a:1', platform: 'MOON_PLATFORM_1', apiServer: 'https://qualysapi.qualys.com'])
+    assert c.script().startsWith('qcs scan --api-url https://qualysapi.qualys.com --output-dir')
+    assert c.echoes.any { it.contains('warning') && it.contains('MOON_PLATFORM_1') }
+    assert r.run([imageIds: 'a:1', platform: 'MOON_PLATFORM_1']).script().startsWith('qcs scan --platform MOON_PLATFORM_1 ')
+    assert r.run([imageIds: 'a:1', apiServer: ' https://qualysapi.qualys.eu ']).script()
+        .startsWith('qcs scan --api-url https://qualysapi.qualys.eu --output-dir')
+    assert r.run([imageIds: 'a:1', apiUrl: 'https://x.example', platform: 'US2']).script()
+        .startsWith('qcs scan --platform US2 --api-url https://x.example '): 'qcs names keep qcs precedence'
 }
 
 r.test('plugin names: a private platform (PCP) uses apiServer as the API URL') {
@@ -349,10 +261,18 @@ r.test('plugin names: the fail conditions become the qcs policy flags') { // nam
         '--format json a:1'
 }
 
-r.test('plugin names: excludeBy qid (the default) excludes QIDs') {
-    Ctx c = r.run([imageIds: 'a:1', isExcludeConditions: true, excludeList: '179203,100-200'])
+r.test('plugin names: excludeBy qid excludes QIDs; without excludeBy nothing is excluded (as in the plugin)') {
+    Ctx c = r.run([imageIds: 'a:1', isExcludeConditions: true, excludeBy: 'qid', excludeList: '179203,100-200'])
     assert c.script().contains(' --exclude-qids 179203,100-200 ')
     assert !c.script().contains('--exclude-cves')
+    c = r.run([imageIds: 'a:1', isExcludeConditions: true, excludeList: '179203,100-200'])
+    assert !c.script().contains('--exclude')
+    assert c.echoes.any { it.contains('warning') && it.contains('excludeBy is not set') }
+}
+
+r.test('plugin names: failByCvss without cvssVersion is version 2, the form\'s default') {
+    Ctx c = r.run([imageIds: 'a:1', failByCvss: true, cvssThreshold: '7.5'])
+    assert c.script().contains(' --fail-cvss 2:7.5 ')
 }
 
 r.test('plugin names: a list without its switch is ignored, with a warning (as in the plugin)') {
@@ -381,11 +301,29 @@ r.test('webhookCredentialsId binds the webhook URL to QCS_WEBHOOK_URL') {
     assert !c.names().contains('withEnv')
 }
 
-r.test('plugin names: webhookUrl goes to the environment, with a warning to use a credential') {
+r.test('plugin names: webhookUrl reaches qcs in a file (QCS_WEBHOOK_URL_FILE), with a warning to use a credential') {
     Ctx c = r.run(BRIEF + [webhookUrl: Ctx.WEBHOOK])
-    assert c.callsOf('withEnv') == [["QCS_WEBHOOK_URL=${Ctx.WEBHOOK}".toString()]]
-    assert c.shCalls[0][1].QCS_WEBHOOK_URL == Ctx.WEBHOOK
+    List withEnv = c.callsOf('withEnv')
+    assert withEnv.size() == 1 && withEnv[0].size() == 1 && withEnv[0][0].startsWith('QCS_WEBHOOK_URL_FILE=')
+    String path = c.shEnv().QCS_WEBHOOK_URL_FILE
+    assert c.shCalls[0][2].QCS_WEBHOOK_URL_FILE == [Ctx.WEBHOOK, 'rw-------', 'rwx------']
+    assert !new File(path).exists(): 'the file outlived the step'
     assert c.echoes.any { it.contains('warning') && it.contains('webhookCredentialsId') }
+}
+
+r.test('credentialsId naming the plugin\'s OAuth credential: client id and secret in files, QUALYS_AUTH=oauth') {
+    Ctx c = r.run(BRIEF + [credentialsId: 'qualys-oauth'])
+    assert !c.names().contains('withCredentials'): 'no binding can bind the OAuth type'
+    Map e = c.shEnv()
+    assert e.QUALYS_AUTH == 'oauth'
+    assert c.shCalls[0][2].QUALYS_CLIENT_ID_FILE == [Ctx.CLIENT_ID, 'rw-------', 'rwx------']
+    assert c.shCalls[0][2].QUALYS_CLIENT_SECRET_FILE == [Ctx.CLIENT_SECRET, 'rw-------', 'rwx------']
+    assert c.callsOf('pwd') == [[tmp: true]]
+    assert e.QUALYS_CLIENT_SECRET_FILE.startsWith(c.tmpDir.path + '/qcs-secrets-'): 'under the workspace\'s @tmp'
+    assert !new File(e.QUALYS_CLIENT_SECRET_FILE as String).exists(): 'the secret outlived the step'
+    assert !e.containsKey('QUALYS_CLIENT_SECRET') && !e.containsKey('QUALYS_PASSWORD')
+    assert c.script().startsWith('qcs scan --platform US2 ')
+    assert r.run(BRIEF + [credentialsId: 'qualys-oauth', auth: 'basic']).failure.contains('OAuth credential')
 }
 
 r.test('qcs names take precedence over the plugin names') {
@@ -448,9 +386,4 @@ if (e2eBin) {
     }
 }
 
-String commandsOut = System.getenv('QCS_COMMANDS_OUT')
-if (commandsOut) {
-    new File(commandsOut).text = r.commands.join('\n') + '\n'
-}
-println "${r.passed} passed, ${r.failed} failed"
-System.exit(r.failed == 0 ? 0 : 1)
+r.finish()

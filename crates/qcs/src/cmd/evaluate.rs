@@ -77,7 +77,14 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
         })
         .collect();
     let summary = Summary::new(env!("CARGO_PKG_VERSION"), images);
-    output::write_all(&summary, &out, global.quiet)?;
+    // `--format plugin` copies each report given, as the plugin copied the API's answer.
+    let plugin = output::PluginSources {
+        reports: args.reports.iter().cloned().map(Some).collect(),
+        options: qcs_report::plugin::Options {
+            potential_checked: policy.potential,
+        },
+    };
+    output::write_all(&summary, &out, &plugin, global.quiet)?;
     let code = summary.exit();
     // The process ends right after this; freeing every report string and finding one by one
     // would cost more than evaluating them, so the memory is left to the operating system.

@@ -3,6 +3,7 @@
 mod demo;
 mod emulator;
 mod evaluate;
+mod migrate;
 mod platforms;
 mod policy;
 mod scan;
@@ -25,5 +26,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::TestConnection(args) => test_connection::run(&args, &cli.global),
         Command::Platforms(args) => platforms::run(&args),
         Command::Snippet(args) => snippet::run(&args, &cli.global),
+        Command::Migrate(cmd) => migrate::run(&cmd),
     }
 }

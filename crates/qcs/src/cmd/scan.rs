@@ -314,7 +314,8 @@ pub(crate) async fn execute_with(
     if !written.is_empty() {
         ui.step(&format!("reports: {}", written.join(", ")));
     }
-    output::write_all(&summary, &plan.output, ui.quiet())?;
+    let plugin = output::PluginSources::saved_in(&summary, &plan.output.dir, plan.policy.potential);
+    output::write_all(&summary, &plan.output, &plugin, ui.quiet())?;
     Ok(summary)
 }
 

@@ -5,7 +5,7 @@
 //! the CI system's secret store by name, and uploads the reports that CI system understands.
 //! No secret value is ever read into the output: only variable names.
 
-mod render;
+pub(super) mod render;
 
 use std::io::Write as _;
 
