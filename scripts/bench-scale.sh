@@ -35,7 +35,7 @@ QUALYS_USERNAME=qcs-demo QUALYS_PASSWORD=qcs-demo /usr/bin/time -f "peak RSS %M 
 rc=$?
 set -e
 end=$(date +%s.%N)
-cat "$work/scan.err" | tail -3
+tail -n 3 "$work/scan.err"
 token=$(curl -sf -X POST -d 'username=qcs-demo&password=qcs-demo&token=true' "http://127.0.0.1:$port/auth")
 curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/_emulator/requests" >"$work/requests.json"
 python3 - "$work/reports/summary.json" "$work/requests.json" "$start" "$end" "$processing" "$rc" <<'PY'

@@ -13,13 +13,13 @@ target/release/examples/gen_report 20000 3000 1 debian >"$out/report-20k.json"
 ls -l "$out/report-20k.json"
 
 # Every condition configured (the same policy as crates/qcs/benches/evaluate.rs).
-policy=(--fail-severity 5=0,4=10,3=100,2=1000,1=5000
-  --fail-qids 376209,100000-199999,6000000-6099999
-  --fail-cves CVE-2021-44228,CVE-2022-22965,CVE-2023-4863,CVE-2024-3094
+policy=(--fail-severity '5=0,4=10,3=100,2=1000,1=5000'
+  --fail-qids '376209,100000-199999,6000000-6099999'
+  --fail-cves 'CVE-2021-44228,CVE-2022-22965,CVE-2023-4863,CVE-2024-3094'
   --fail-software 'openssl=1\.1\..*' --fail-software '.*:log4j-core<2.17.1'
   --fail-software 'lib.*>=1.0' --fail-software 'python3\..*'
   --fail-cvss max:9.0 --potential
-  --exclude-qids 6000123,370000-370100 --exclude-cves CVE-2023-1234)
+  --exclude-qids '6000123,370000-370100' --exclude-cves CVE-2023-1234)
 qcs=(target/release/qcs evaluate -q --report "$out/report-20k.json" "${policy[@]}" --output-dir "$out/reports")
 q() { printf '%q ' "$@"; }
 

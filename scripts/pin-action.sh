@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Pins the GitHub Action to a qcs release: writes VERSION into the marker line of the action's
-# install step, so that `uses: qcs-scan/qcs/integrations/github@vVERSION` (and the major tag the
-# release workflow moves with it) installs exactly that release:
+# install step, so that `uses: qcs-scan/qcs@vVERSION` and `uses:
+# qcs-scan/qcs/integrations/github@vVERSION` (and the major tag the release workflow moves with
+# them) install exactly that release:
 #
-#   scripts/pin-action.sh VERSION [ACTION_YML]     (default integrations/github/action.yml)
+#   scripts/pin-action.sh VERSION [ACTION_YML...]
 #
-# The marker is the one line
+# With no file it pins both forms of the action: action.yml at the repository root (the
+# Marketplace's) and integrations/github/action.yml. The marker is the one line
 #
 #   QCS_ACTION_VERSION: ""  # written by the release workflow (scripts/pin-action.sh)
 #
-# and becomes `QCS_ACTION_VERSION: "VERSION"  # …`. It fails, changing nothing, unless the file
-# holds the marker exactly once with an empty value (so a second run fails: already pinned).
-# The release workflow (.github/workflows/release.yml) commits the result on top of the tagged
-# commit and moves the tags to it; docs/release.md explains why.
+# and becomes `QCS_ACTION_VERSION: "VERSION"  # …`. It fails, changing nothing in any file,
+# unless every file holds the marker exactly once with an empty value (so a second run fails:
+# already pinned). The release workflow (.github/workflows/release.yml) commits the result on
+# top of the tagged commit and moves the tags to it; docs/release.md explains why.
 set -euo pipefail
 
 die() {
@@ -20,33 +22,47 @@ die() {
   exit 1
 }
 
-if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
-  echo "usage: $0 VERSION [ACTION_YML]" >&2
+if [ "$#" -lt 1 ]; then
+  echo "usage: $0 VERSION [ACTION_YML...]" >&2
   exit 2
 fi
 version=${1#v}
-file=${2:-$(cd "$(dirname "$0")/.." && pwd)/integrations/github/action.yml}
+shift
+if [ "$#" -eq 0 ]; then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  set -- "$root/action.yml" "$root/integrations/github/action.yml"
+fi
 
 if ! [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
-  die "\`$1\` is not a version X.Y.Z (or X.Y.Z-pre)"
+  die "\`$version\` is not a version X.Y.Z (or X.Y.Z-pre)"
 fi
-[ -f "$file" ] || die "$file does not exist"
 
 marker='^([[:space:]]*)QCS_ACTION_VERSION:[[:space:]]*""([[:space:]]+#.*written by the release workflow.*)$'
 any='^[[:space:]]*QCS_ACTION_VERSION:'
-empty=$(grep -cE "$marker" "$file" || true)
-all=$(grep -cE "$any" "$file" || true)
-if [ "$empty" != 1 ] || [ "$all" != 1 ]; then
-  if [ "$all" = 1 ]; then
-    die "$file is already pinned ($(grep -E "$any" "$file" | sed 's/^[[:space:]]*//')): pin an unpinned action.yml"
-  fi
-  die "$file must hold the marker line exactly once, found $all QCS_ACTION_VERSION line(s), $empty of them unpinned; the marker: QCS_ACTION_VERSION: \"\"  # written by the release workflow"
-fi
 
-tmp="$file.pin.$$"
-trap 'rm -f "$tmp"' EXIT
-sed -E "s/$marker/\\1QCS_ACTION_VERSION: \"$version\"\\2/" "$file" >"$tmp"
-pinned=$(grep -cE "^[[:space:]]*QCS_ACTION_VERSION: \"$version\"[[:space:]]+#" "$tmp" || true)
-[ "$pinned" = 1 ] || die "writing the version into $file failed"
-cat "$tmp" >"$file"
-echo "pin-action: $file: QCS_ACTION_VERSION: \"$version\""
+# Every file is checked before any is written.
+for file in "$@"; do
+  [ -f "$file" ] || die "$file does not exist"
+  empty=$(grep -cE "$marker" "$file" || true)
+  all=$(grep -cE "$any" "$file" || true)
+  if [ "$empty" != 1 ] || [ "$all" != 1 ]; then
+    if [ "$all" = 1 ]; then
+      die "$file is already pinned ($(grep -E "$any" "$file" | sed 's/^[[:space:]]*//')): pin an unpinned action.yml"
+    fi
+    die "$file must hold the marker line exactly once, found $all QCS_ACTION_VERSION line(s), $empty of them unpinned; the marker: QCS_ACTION_VERSION: \"\"  # written by the release workflow"
+  fi
+done
+
+tmps=()
+trap 'rm -f "${tmps[@]}"' EXIT
+for file in "$@"; do
+  tmp="$file.pin.$$"
+  tmps+=("$tmp")
+  sed -E "s/$marker/\\1QCS_ACTION_VERSION: \"$version\"\\2/" "$file" >"$tmp"
+  pinned=$(grep -cE "^[[:space:]]*QCS_ACTION_VERSION: \"$version\"[[:space:]]+#" "$tmp" || true)
+  [ "$pinned" = 1 ] || die "writing the version into $file failed"
+done
+for file in "$@"; do
+  cat "$file.pin.$$" >"$file"
+  echo "pin-action: $file: QCS_ACTION_VERSION: \"$version\""
+done

@@ -88,8 +88,9 @@ base="${QCS_DOWNLOAD_BASE:-}"
 if [ -z "$base" ]; then
   repository="${QCS_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}"
   # In composite actions github.action_repository is empty: the runner checks an action out
-  # to WORK/_actions/OWNER/REPO/REF/; used from its own repository (uses: ./…), the
-  # action lives in the workspace.
+  # to WORK/_actions/OWNER/REPO/REF/ (the root action.yml is that directory itself, the one in
+  # integrations/github below it); used from its own repository (uses: ./ or
+  # ./integrations/github), the action lives in the workspace.
   action_path="${GITHUB_ACTION_PATH:-}"
   action_path="${action_path//\\//}"
   if [ -z "$repository" ]; then
@@ -105,7 +106,7 @@ if [ -z "$base" ]; then
   if [ -z "$repository" ] && [ -n "${GITHUB_WORKSPACE:-}" ] && [ -n "$action_path" ]; then
     workspace="${GITHUB_WORKSPACE//\\//}"
     case "$action_path" in
-      "$workspace"/*) repository="${GITHUB_REPOSITORY:-}" ;;
+      "$workspace" | "$workspace"/*) repository="${GITHUB_REPOSITORY:-}" ;;
     esac
   fi
   [ -n "$repository" ] || error "the repository of the qcs releases is not known: set the action's repository input (owner/name)"

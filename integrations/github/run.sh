@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The scan step of the qcs GitHub Action (action.yml): builds the `qcs scan` command line from the
-# action's inputs (INPUT_* environment variables), runs it with the Qualys credentials in the
-# environment (never on the command line), writes the step outputs (outcome, exit-code,
-# summary-path, sarif-path, report-dir) to $GITHUB_OUTPUT, appends summary.md to
-# $GITHUB_STEP_SUMMARY, and exits with qcs's exit code (0 passed, 1 policy violated, 2-5 tool
-# errors; 0 with report-only except for 2).
+# The scan step of the qcs GitHub Action (action.yml here and at the repository root): builds the
+# `qcs scan` command line from the action's inputs (INPUT_* environment variables), runs it with
+# the Qualys and proxy credentials in the environment (never on the command line), writes the
+# step outputs (outcome, exit-code, summary-path, sarif-path, report-dir) to $GITHUB_OUTPUT,
+# appends summary.md to $GITHUB_STEP_SUMMARY, and exits with qcs's exit code (0 passed, 1 policy
+# violated, 2-5 tool errors; 0 with report-only except for 2).
+#
+# INPUT_ARGS holds one argument a line (`--flag=value`, or the flag and its value on two
+# lines): no word splitting, so an argument may hold spaces. Blanks around a line, a Windows CR
+# and empty lines are dropped.
 set -euo pipefail
 
 qcs="${QCS_BIN:-qcs}"
@@ -31,6 +35,11 @@ export_secret QUALYS_USERNAME "${INPUT_USERNAME:-}"
 export_secret QUALYS_PASSWORD "${INPUT_PASSWORD:-}"
 export_secret QUALYS_CLIENT_ID "${INPUT_CLIENT_ID:-}"
 export_secret QUALYS_CLIENT_SECRET "${INPUT_CLIENT_SECRET:-}"
+export_secret QCS_PROXY_USERNAME "${INPUT_PROXY_USERNAME:-}"
+export_secret QCS_PROXY_PASSWORD "${INPUT_PROXY_PASSWORD:-}"
+# The proxy for qcs alone (this process and its child), as qcs reads it from the environment.
+if [ -n "${INPUT_PROXY:-}" ]; then export HTTPS_PROXY="$INPUT_PROXY"; fi
+if [ -n "${INPUT_NO_PROXY:-}" ]; then export NO_PROXY="$INPUT_NO_PROXY"; fi
 
 args=(scan)
 opt() { # FLAG VALUE: the flag only when the value is set
@@ -40,10 +49,14 @@ opt --config "${INPUT_CONFIG:-}"
 opt --platform "${INPUT_PLATFORM:-}"
 opt --api-url "${INPUT_API_URL:-}"
 opt --gateway-url "${INPUT_GATEWAY_URL:-}"
+opt --auth "${INPUT_AUTH:-}"
+opt --ca-bundle "${INPUT_CA_BUNDLE:-}"
 opt --engine "${INPUT_ENGINE:-}"
 opt --policy "${INPUT_POLICY:-}"
 opt --criteria-json "${INPUT_CRITERIA_JSON:-}"
 opt --timeout "${INPUT_TIMEOUT:-}"
+opt --interval "${INPUT_INTERVAL:-}"
+opt --dockerfile "${INPUT_DOCKERFILE:-}"
 if is_true "${INPUT_SKIP_SENSOR_CHECK:-}"; then args+=(--skip-sensor-check); fi
 args+=(--output-dir "$out_dir")
 
@@ -71,15 +84,21 @@ path_of() { # FORMAT DEFAULT-FILE
 for f in "${formats[@]}"; do args+=(--format "$f"); done
 
 if is_true "${INPUT_REPORT_ONLY:-false}"; then args+=(--report-only); fi
-if [ -n "${INPUT_ARGS:-}" ]; then
-  read -r -a extra <<<"$(printf '%s' "$INPUT_ARGS" | tr '\n' ' ')"
-  args+=("${extra[@]}")
-fi
+# One argument a line, each kept whole (a read loop: bash 3.2 of macOS runners has no mapfile).
+while IFS= read -r line; do
+  line="${line%$'\r'}"
+  line="${line#"${line%%[![:space:]]*}"}"
+  line="${line%"${line##*[![:space:]]}"}"
+  if [ -n "$line" ]; then args+=("$line"); fi
+done <<<"${INPUT_ARGS:-}"
 # Images last; none given: qcs reads IMAGE_ID.
 read -r -a images <<<"$(printf '%s' "${INPUT_IMAGES:-}" | tr ',\n' '  ')"
 if [ "${#images[@]}" -gt 0 ]; then args+=("${images[@]}"); fi
 
-echo "qcs ${args[*]}"
+# The command line, each argument quoted as the shell would need it.
+printf 'qcs'
+printf ' %q' "${args[@]}"
+printf '\n'
 code=0
 "$qcs" "${args[@]}" || code=$?
 

@@ -1,9 +1,10 @@
 //! The CI integrations under `integrations/`: the Jenkins shared library's step run by Groovy
-//! against a stub pipeline context, the GitHub Action's and the GitLab template's YAML structure
-//! and shell run against a stub `qcs` (command line, outputs, exit codes), and every `qcs` flag
-//! they emit checked against the real `qcs scan --help`; the Action's installer against the real
-//! release archive of `scripts/release.sh` (`$QCS_DIST`) served on loopback as GitHub serves
-//! releases, and `scripts/pin-action.sh`. Needs groovy and `PyYAML`
+//! against a stub pipeline context, the GitHub Action's (both forms: `integrations/github` and
+//! the root `action.yml`) and the GitLab template's and component's (`templates/`) YAML
+//! structure and shell run against a stub `qcs` (command line, outputs, exit codes), and every
+//! `qcs` flag they emit checked against the real `qcs scan --help`; the Action's installer
+//! against the real release archive of `scripts/release.sh` (`$QCS_DIST`) served on loopback as
+//! GitHub serves releases, and `scripts/pin-action.sh`. Needs groovy and `PyYAML`
 //! (`scripts/setup/60-groovy.sh`) and the archive (`scripts/release.sh --out target/dist`).
 
 // Helpers outside #[test] fns unwrap too: a failure there is a failed test.
@@ -14,10 +15,11 @@ use std::fs;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use qcs_test_support::emulator_process::EmulatorProcess;
 use serde_json::Value;
 
 const SECRET: &str = "s3cr3t-P@ss'$(id)";
@@ -57,6 +59,23 @@ fn yaml(path: &Path) -> Value {
         );
     }
     panic!("no python3 with PyYAML: run scripts/setup/60-groovy.sh (apt-get install python3-yaml)");
+}
+
+/// Every document of a YAML file as JSON, parsed by `PyYAML` (`safe_load_all`).
+fn yaml_documents(path: &Path) -> Vec<Value> {
+    let code = "import json, sys, yaml\njson.dump(list(yaml.safe_load_all(open(sys.argv[1]))), sys.stdout)";
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", code])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} is not valid YAML: {}",
+        path.display(),
+        describe(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The long flags `qcs scan --help` lists.
@@ -254,6 +273,15 @@ fn github_action_metadata() {
         "version",
         "username",
         "password",
+        "auth",
+        "ca-bundle",
+        "proxy",
+        "no-proxy",
+        "proxy-username",
+        "proxy-password",
+        "interval",
+        "dockerfile",
+        "args",
     ] {
         assert!(inputs.contains_key(name), "input {name} missing");
         assert!(
@@ -319,13 +347,130 @@ fn github_action_metadata() {
         .unwrap();
     let cond = upload["if"].as_str().unwrap();
     assert!(
-        cond.contains("always()") && cond.contains("inputs.sarif-upload == 'true'"),
+        cond.contains("!cancelled()") && cond.contains("inputs.sarif-upload == 'true'"),
+        "{cond}"
+    );
+    // A pull request from a fork has a read-only token: no upload is tried there.
+    assert!(
+        cond.contains("github.event.pull_request.head.repo.full_name == github.repository"),
         "{cond}"
     );
     assert_eq!(
         upload["with"]["sarif_file"],
         "${{ steps.scan.outputs.sarif-path }}"
     );
+    // Pinned by commit; where code scanning refuses the upload the job goes on, and the next
+    // step says why in the job summary.
+    let uses = upload["uses"].as_str().unwrap();
+    let sha = uses.split('@').nth(1).unwrap();
+    assert!(
+        sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{uses} is not pinned by commit"
+    );
+    assert_eq!(upload["continue-on-error"], true);
+    assert_eq!(upload["id"], "upload");
+    let notice = step("upload-notice");
+    assert_eq!(
+        notice["run"],
+        r#"bash "$GITHUB_ACTION_PATH/sarif-notice.sh""#
+    );
+    let cond = notice["if"].as_str().unwrap();
+    assert!(
+        cond.contains("steps.upload.outcome != 'success'") && cond.contains("!cancelled()"),
+        "{cond}"
+    );
+    assert_eq!(
+        notice["env"]["QCS_UPLOAD_OUTCOME"],
+        "${{ steps.upload.outcome }}"
+    );
+}
+
+/// The action.yml at the repository root (the Marketplace's form) is the same action: the same
+/// inputs, outputs and steps, running the scripts of integrations/github.
+#[test]
+fn the_root_action_is_the_same_action_with_the_same_scripts() {
+    let sub = yaml(&github().join("action.yml"));
+    let top = yaml(&root().join("action.yml"));
+    for key in [
+        "name",
+        "description",
+        "author",
+        "branding",
+        "inputs",
+        "outputs",
+    ] {
+        assert_eq!(
+            top[key], sub[key],
+            "{key} differs between the two action.yml"
+        );
+    }
+    let mut expected = sub["runs"].clone();
+    for step in expected["steps"].as_array_mut().unwrap() {
+        if let Some(run) = step["run"].as_str() {
+            let moved = run.replace(
+                "$GITHUB_ACTION_PATH/",
+                "$GITHUB_ACTION_PATH/integrations/github/",
+            );
+            assert_ne!(moved, run, "a run line without the action's path: {run}");
+            step["run"] = Value::from(moved);
+        }
+    }
+    assert_eq!(top["runs"], expected);
+    // Every script the action runs exists there.
+    for step in top["runs"]["steps"].as_array().unwrap() {
+        if let Some(run) = step["run"].as_str() {
+            let script = run
+                .trim_start_matches("bash \"$GITHUB_ACTION_PATH/")
+                .trim_end_matches('"');
+            assert!(root().join(script).is_file(), "{run}: {script} is missing");
+        }
+    }
+}
+
+/// sarif-notice.sh, run when the upload did not succeed: a warning, a paragraph in the job
+/// summary saying why, and exit 0 (the verdict is the scan step's).
+#[test]
+fn github_sarif_notice_explains_and_never_fails() {
+    for (outcome, says) in [
+        (
+            "failure",
+            &[
+                "GitHub Advanced Security",
+                "security-events: write",
+                "actions: read",
+                "sarif-upload: false",
+            ][..],
+        ),
+        ("skipped", &["pull request comes from a fork"][..]),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let summary = tmp.path().join("summary");
+        fs::write(&summary, "## qcs: failed\n").unwrap();
+        let out = Command::new("bash")
+            .arg(github().join("sarif-notice.sh"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("QCS_UPLOAD_OUTCOME", outcome)
+            .env("QCS_SARIF_PATH", "qcs-reports/results.sarif")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{outcome}: {}", describe(&out));
+        assert!(
+            text(&out.stdout).starts_with("::warning title=qcs::"),
+            "{outcome}: {}",
+            describe(&out)
+        );
+        let written = fs::read_to_string(&summary).unwrap();
+        assert!(written.starts_with("## qcs: failed\n"), "{written}");
+        assert!(written.contains("qcs-reports/results.sarif"), "{written}");
+        for part in says {
+            assert!(
+                written.contains(part),
+                "{outcome}: {part:?} missing:\n{written}"
+            );
+        }
+    }
 }
 
 /// One run of run.sh with a stub qcs; returns (exit code, args, outputs, step summary, stdout).
@@ -396,9 +541,17 @@ fn github_run_builds_the_command_line_and_keeps_secrets_in_the_environment() {
         ("INPUT_REPORT_ONLY", "false"),
         ("INPUT_SARIF_UPLOAD", "true"),
         ("INPUT_SKIP_SENSOR_CHECK", "true"),
-        ("INPUT_ARGS", "--concurrency 4"),
+        ("INPUT_ARGS", "--concurrency\n4\n"),
         ("INPUT_USERNAME", "ci-bot"),
         ("INPUT_PASSWORD", SECRET),
+        ("INPUT_AUTH", "basic"),
+        ("INPUT_CA_BUNDLE", "certs/corp ca.pem"),
+        ("INPUT_INTERVAL", "5s"),
+        ("INPUT_DOCKERFILE", "docker/app.Dockerfile"),
+        ("INPUT_PROXY", "http://proxy.corp:3128"),
+        ("INPUT_NO_PROXY", "localhost,.corp"),
+        ("INPUT_PROXY_USERNAME", "proxy-bot"),
+        ("INPUT_PROXY_PASSWORD", "proxy-pw-9f1"),
     ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(
@@ -409,10 +562,18 @@ fn github_run_builds_the_command_line_and_keeps_secrets_in_the_environment() {
             "US2",
             "--gateway-url",
             "http://127.0.0.1:8443",
+            "--auth",
+            "basic",
+            "--ca-bundle",
+            "certs/corp ca.pem",
             "--policy",
             "ci/qcs policy.toml",
             "--timeout",
             "15m",
+            "--interval",
+            "5s",
+            "--dockerfile",
+            "docker/app.Dockerfile",
             "--skip-sensor-check",
             "--output-dir",
             "qcs-reports",
@@ -438,6 +599,20 @@ fn github_run_builds_the_command_line_and_keeps_secrets_in_the_environment() {
         "qcs did not get the password"
     );
     assert!(r.qcs_env.lines().any(|l| l == "QUALYS_USERNAME=ci-bot"));
+    // The proxy reaches qcs as the variables it reads, its credentials never as arguments.
+    for var in [
+        "HTTPS_PROXY=http://proxy.corp:3128",
+        "NO_PROXY=localhost,.corp",
+        "QCS_PROXY_USERNAME=proxy-bot",
+        "QCS_PROXY_PASSWORD=proxy-pw-9f1",
+    ] {
+        assert!(r.qcs_env.lines().any(|l| l == var), "{var} missing for qcs");
+    }
+    assert!(
+        r.stdout.contains("::add-mask::proxy-pw-9f1"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.args.iter().any(|a| a.contains("s3cr3t")));
     // The only place the password is printed is the runner's mask command.
     for line in r.stdout.lines().filter(|l| l.contains("s3cr3t")) {
@@ -453,6 +628,48 @@ fn github_run_builds_the_command_line_and_keeps_secrets_in_the_environment() {
     ];
     assert_eq!(outputs, expected.into_iter().collect());
     assert_eq!(r.summary, "earlier step\n## qcs: passed\n");
+}
+
+/// `args` holds one argument a line: an argument keeps its spaces, blanks around a line, Windows
+/// line ends and empty lines are dropped, and nothing is split on spaces or expanded.
+#[test]
+fn github_run_takes_one_argument_a_line() {
+    let r = run_github(&[
+        ("INPUT_IMAGES", "a:1"),
+        (
+            "INPUT_ARGS",
+            "  --concurrency\r\n4\n\n--fail-software=.*:my lib<2.0\n--exclude-cves\n  CVE-2021-1 \n$(id) *\n",
+        ),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let extra: Vec<&str> = r
+        .args
+        .iter()
+        .skip_while(|a| *a != "json")
+        .skip(1)
+        .skip_while(|a| a.as_str() == "--format" || a.as_str() == "markdown")
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            "--concurrency",
+            "4",
+            "--fail-software=.*:my lib<2.0",
+            "--exclude-cves",
+            "CVE-2021-1",
+            "$(id) *",
+            "a:1"
+        ],
+        "{:?}",
+        r.args
+    );
+    // The command line shown in the log quotes what the shell would need quoted.
+    assert!(
+        r.stdout.contains(r"--fail-software=.\*:my\ lib\<2.0"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -1288,10 +1505,93 @@ fn pin_action_writes_the_version_into_a_copy_of_action_yml() {
     assert_eq!(fs::read_to_string(&copy).unwrap(), original);
 }
 
+/// Both forms of the action (the root action.yml, integrations/github/action.yml) are pinned in
+/// one run, as the release workflow does; a file that cannot be pinned leaves both unchanged.
+#[test]
+fn pin_action_pins_both_forms_of_the_action_or_neither() {
+    let tmp = tempfile::tempdir().unwrap();
+    let top = tmp.path().join("root-action.yml");
+    let sub = tmp.path().join("action.yml");
+    let top_text = fs::read_to_string(root().join("action.yml")).unwrap();
+    let sub_text = fs::read_to_string(github().join("action.yml")).unwrap();
+    assert_eq!(
+        pinned_version(&yaml(&root().join("action.yml"))),
+        Value::from("")
+    );
+    fs::write(&top, &top_text).unwrap();
+    fs::write(&sub, &sub_text).unwrap();
+    let out = Command::new("bash")
+        .arg(root().join("scripts/pin-action.sh"))
+        .args(["2.3.4"])
+        .arg(&top)
+        .arg(&sub)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(pinned_version(&yaml(&top)), Value::from("2.3.4"));
+    assert_eq!(pinned_version(&yaml(&sub)), Value::from("2.3.4"));
+
+    // The second file is already pinned: the first stays as it was.
+    fs::write(&top, &top_text).unwrap();
+    let out = Command::new("bash")
+        .arg(root().join("scripts/pin-action.sh"))
+        .args(["2.3.5"])
+        .arg(&top)
+        .arg(&sub)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("already pinned"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(fs::read_to_string(&top).unwrap(), top_text);
+    let leftovers: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(".pin."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 // --- GitLab ---------------------------------------------------------------------------------
 
 fn gitlab_template() -> Value {
     yaml(&root().join("integrations/gitlab/qcs.gitlab-ci.yml"))
+}
+
+/// The template's script: the one `script:` entry of `.qcs-scan`.
+fn gitlab_script(t: &Value) -> String {
+    let lines: Vec<&str> = t[".qcs-scan"]["script"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    lines.join("\n")
+}
+
+/// The image series the template and the component run: `<major>-shell`, or `0.<minor>-shell`
+/// before 1.0 (where a minor release may break), of the workspace version.
+fn shell_image() -> String {
+    let mut parts = VERSION.split('.');
+    let (major, minor) = (parts.next().unwrap(), parts.next().unwrap());
+    let series = if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major.to_owned()
+    };
+    let manifest: toml::Table = fs::read_to_string(root().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let repository = manifest["workspace"]["package"]["repository"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("https://github.com/")
+        .to_lowercase();
+    format!("ghcr.io/{repository}:{series}-shell")
 }
 
 #[test]
@@ -1307,6 +1607,40 @@ fn gitlab_template_structure() {
         job["allow_failure"].is_null(),
         "the gate job must fail on a policy violation"
     );
+    // No job-level variables: they would take precedence over the pipeline's top-level
+    // variables of the same names and blank them. The defaults are in the script.
+    assert!(
+        job["variables"].is_null() && t[".qcs-scan-advisory"]["variables"].is_null(),
+        "job-level variables mask the pipeline's: {}",
+        job["variables"]
+    );
+    let script = gitlab_script(&t);
+    for (var, default) in [
+        ("QCS_IMAGES", ""),
+        ("QCS_POLICY", ""),
+        ("QCS_PLATFORM", ""),
+        ("QCS_FORMATS", "json junit gitlab markdown"),
+        ("QCS_REPORT_ONLY", "false"),
+        ("QCS_ARGS", ""),
+        ("QCS_BIN", "qcs"),
+    ] {
+        assert!(
+            script.contains(&format!("${{{var}:-{default}}}")),
+            "{var} has no default {default:?} in the script"
+        );
+    }
+    assert_eq!(job["stage"], "test");
+    assert_eq!(job["image"]["name"], shell_image());
+    assert_eq!(job["image"]["entrypoint"], serde_json::json!([""]));
+    // The off switch: QCS_DISABLED "true" or "1" leaves the job out; otherwise it runs.
+    let rules = job["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(
+        rules[0]["if"],
+        r#"$QCS_DISABLED == "true" || $QCS_DISABLED == "1""#
+    );
+    assert_eq!(rules[0]["when"], "never");
+    assert_eq!(rules[1], serde_json::json!({"when": "on_success"}));
     let artifacts = &job["artifacts"];
     assert_eq!(artifacts["when"], "always");
     assert_eq!(
@@ -1321,19 +1655,151 @@ fn gitlab_template_structure() {
             .unwrap()
             .contains(&Value::from("qcs-reports/"))
     );
-    let formats = job["variables"]["QCS_FORMATS"].as_str().unwrap();
-    for needed in ["gitlab", "junit", "json"] {
-        assert!(
-            formats.split_whitespace().any(|f| f == needed),
-            "default formats lack {needed}"
-        );
-    }
     let advisory = &t[".qcs-scan-advisory"];
     assert_eq!(advisory["extends"], ".qcs-scan");
     assert_eq!(
         advisory["allow_failure"]["exit_codes"],
         serde_json::json!([1])
     );
+}
+
+/// The shell image the template names is the Containerfile's `shell` target, which the release
+/// workflow publishes as `<version>-shell` (and the series tags); building it needs the pinned
+/// Alpine base from a registry, so it is checked here as text.
+#[test]
+fn gitlab_image_is_the_shell_variant_the_release_publishes() {
+    let containerfile = fs::read_to_string(root().join("Containerfile")).unwrap();
+    let stages: Vec<&str> = containerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert_eq!(stages.len(), 2, "{stages:?}");
+    let shell = stages[0];
+    assert!(shell.ends_with(" AS shell"), "{shell}");
+    let base = shell.split_whitespace().nth(1).unwrap();
+    let digest = base.split("@sha256:").nth(1).unwrap_or_default();
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "the shell image's base {base} is not pinned by digest"
+    );
+    // The default image stays the last stage: a build without --target makes it.
+    assert_eq!(stages[1], "FROM scratch AS qcs");
+    let release = fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    assert!(
+        release.contains("build shell -shell shell"),
+        "release.yml does not push -shell"
+    );
+    assert!(
+        release.contains("--target \"$target\""),
+        "release.yml does not build the target"
+    );
+    // The template's image is that variant.
+    let image = shell_image();
+    assert!(image.ends_with("-shell"));
+    assert_eq!(gitlab_template()[".qcs-scan"]["image"]["name"], image);
+}
+
+fn gitlab_component() -> (Value, Value) {
+    let mut docs = yaml_documents(&root().join("templates/qcs-scan.yml"));
+    assert_eq!(
+        docs.len(),
+        2,
+        "a component is its spec, `---`, then the jobs"
+    );
+    let body = docs.pop().unwrap();
+    (docs.pop().unwrap(), body)
+}
+
+/// The component's job with its inputs' values, as GitLab renders `$[[ inputs.NAME ]]`.
+fn render_component(body: &Value, inputs: &[(&str, &str)]) -> Value {
+    let fill = |s: &str| {
+        inputs.iter().fold(s.to_owned(), |s, (k, v)| {
+            s.replace(&format!("$[[ inputs.{k} ]]"), v)
+        })
+    };
+    match body {
+        Value::String(s) => Value::from(fill(s)),
+        Value::Array(a) => Value::Array(a.iter().map(|v| render_component(v, inputs)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (fill(k), render_component(v, inputs)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The component (templates/qcs-scan.yml) is the template's job with inputs: it includes the
+/// template from its own project, extends `.qcs-scan` (or `.qcs-scan-advisory`), and has no
+/// script of its own; each input reaches a variable the script reads.
+#[test]
+fn gitlab_component_runs_the_template_job_with_inputs() {
+    let (header, body) = gitlab_component();
+    let inputs = header["spec"]["inputs"].as_object().unwrap();
+    for name in [
+        "job-name", "stage", "image", "images", "policy", "platform", "formats", "advisory",
+    ] {
+        assert!(
+            inputs[name]["description"].is_string(),
+            "input {name} missing or undocumented"
+        );
+    }
+    assert_eq!(inputs["advisory"]["type"], "boolean");
+    assert_eq!(inputs["advisory"]["default"], false);
+    assert_eq!(inputs["stage"]["default"], "test");
+    assert_eq!(inputs["image"]["default"], shell_image());
+    let template = gitlab_template();
+    let script = gitlab_script(&template);
+    let formats = inputs["formats"]["default"].as_str().unwrap();
+    assert!(
+        script.contains(&format!("${{QCS_FORMATS:-{formats}}}")),
+        "the component's default formats are not the template's"
+    );
+
+    assert_eq!(
+        body["include"],
+        serde_json::json!([{"local": "integrations/gitlab/qcs.gitlab-ci.yml"}])
+    );
+    let job = &body["$[[ inputs.job-name ]]"];
+    assert_eq!(
+        job["extends"],
+        ".qcs-component-advisory-$[[ inputs.advisory ]]"
+    );
+    for (advisory, extends) in [("false", ".qcs-scan"), ("true", ".qcs-scan-advisory")] {
+        let mode = &body[format!(".qcs-component-advisory-{advisory}")];
+        assert_eq!(mode["extends"], extends);
+        assert!(
+            template.get(extends).is_some(),
+            "the template has no {extends}"
+        );
+    }
+    for key in ["script", "before_script", "after_script"] {
+        assert!(job[key].is_null(), "the component has a {key} of its own");
+    }
+    assert_eq!(job["stage"], "$[[ inputs.stage ]]");
+    assert_eq!(job["image"]["name"], "$[[ inputs.image ]]");
+    let variables = job["variables"].as_object().unwrap();
+    for (var, input) in [
+        ("QCS_IMAGES", "images"),
+        ("QCS_POLICY", "policy"),
+        ("QCS_PLATFORM", "platform"),
+        ("QCS_FORMATS", "formats"),
+    ] {
+        assert_eq!(variables[var], format!("$[[ inputs.{input} ]]"));
+        assert!(
+            script.contains(&format!("${{{var}:-")),
+            "the script does not read {var}"
+        );
+    }
+    // Every input is used.
+    let text = fs::read_to_string(root().join("templates/qcs-scan.yml")).unwrap();
+    let after_spec = text.split("\n---\n").nth(1).unwrap();
+    for name in inputs.keys() {
+        assert!(
+            after_spec.contains(&format!("$[[ inputs.{name} ]]")),
+            "input {name} is never used"
+        );
+    }
 }
 
 /// One run of the GitLab job's script.
@@ -1350,27 +1816,17 @@ struct GitlabRun {
 /// Runs the template's script as GitLab would (the job's variables in the environment, `-e`)
 /// with `shell` in a fresh directory, a stub `qcs` first on `PATH`.
 fn run_gitlab(shell: &[&str], vars: &[(&str, &str)]) -> GitlabRun {
-    let t = gitlab_template();
-    let job = &t[".qcs-scan"];
-    let script: Vec<&str> = job["script"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
+    let script = gitlab_script(&gitlab_template());
     let tmp = tempfile::tempdir().unwrap();
     let bin = stub_qcs(tmp.path());
     let work = tmp.path().join("work");
     fs::create_dir(&work).unwrap();
     let mut cmd = Command::new(shell[0]);
     cmd.args(&shell[1..])
-        .arg(script.join("\n"))
+        .arg(&script)
         .current_dir(&work)
         .env_clear()
         .env("PATH", path_with(&bin));
-    for (k, v) in job["variables"].as_object().unwrap() {
-        cmd.env(k, v.as_str().unwrap());
-    }
     let out = cmd.envs(vars.iter().copied()).output().unwrap();
     let args = if tmp.path().join("args").exists() {
         recorded_args(tmp.path())
@@ -1394,8 +1850,9 @@ fn gitlab_script_command_line() {
         &[
             ("QCS_IMAGES", "registry.example/app:abc123, worker:1"),
             ("QCS_POLICY", "qcs-policy.toml"),
+            ("QCS_PLATFORM", "EU1"),
             ("QCS_TIMEOUT", "15m"),
-            ("QCS_ARGS", "--skip-sensor-check --concurrency 4"),
+            ("QCS_ARGS", "--skip-sensor-check\n--concurrency\n4\n"),
             ("QUALYS_PASSWORD", SECRET),
         ],
     );
@@ -1403,8 +1860,8 @@ fn gitlab_script_command_line() {
     assert_eq!(
         r.args,
         words(concat!(
-            "scan --output-dir qcs-reports --policy qcs-policy.toml --timeout 15m --format json ",
-            "--format junit --format gitlab --format markdown --skip-sensor-check ",
+            "scan --output-dir qcs-reports --platform EU1 --policy qcs-policy.toml --timeout 15m ",
+            "--format json --format junit --format gitlab --format markdown --skip-sensor-check ",
             "--concurrency 4 registry.example/app:abc123 worker:1",
         ))
     );
@@ -1417,6 +1874,67 @@ fn gitlab_script_command_line() {
     assert_eq!(
         r.args,
         words("scan --output-dir qcs-reports --format json --format gitlab --report-only")
+    );
+}
+
+/// `QCS_ARGS` holds one argument a line, in sh and bash alike: an argument keeps its spaces,
+/// blanks around a line, Windows line ends and empty lines are dropped, nothing is expanded.
+#[test]
+fn gitlab_script_takes_one_argument_a_line() {
+    for shell in [
+        &["sh", "-e", "-c"][..],
+        &["bash", "-e", "-o", "pipefail", "-c"][..],
+    ] {
+        let r = run_gitlab(
+            shell,
+            &[
+                (
+                    "QCS_ARGS",
+                    "  --concurrency\r\n4\n\n--fail-software=.*:my lib<2.0\n\t--exclude-cves \nCVE-2021-1\n$(id) *\n",
+                ),
+                ("QCS_FORMATS", "json"),
+            ],
+        );
+        assert_eq!(r.code, 0, "{shell:?}: {}", r.stdout);
+        assert_eq!(
+            r.args,
+            strs(&[
+                "scan",
+                "--output-dir",
+                "qcs-reports",
+                "--format",
+                "json",
+                "--concurrency",
+                "4",
+                "--fail-software=.*:my lib<2.0",
+                "--exclude-cves",
+                "CVE-2021-1",
+                "$(id) *",
+            ]),
+            "{shell:?}"
+        );
+    }
+}
+
+/// A setting given where GitLab puts pipeline-wide variables (the job's environment, with no
+/// job-level variable of the template in the way) reaches qcs, and `QCS_PLATFORM` is optional:
+/// without it qcs reads `QUALYS_PLATFORM` itself.
+#[test]
+fn gitlab_pipeline_variables_are_not_masked() {
+    let r = run_gitlab(
+        &["sh", "-e", "-c"],
+        &[
+            ("QCS_POLICY", "ci/policy.toml"),
+            ("QCS_FORMATS", "json,gitlab"),
+            ("QCS_IMAGES", "app:1"),
+            ("QUALYS_PLATFORM", "EU1"),
+        ],
+    );
+    assert_eq!(
+        r.args,
+        words(
+            "scan --output-dir qcs-reports --policy ci/policy.toml --format json --format gitlab app:1"
+        )
     );
 }
 
@@ -1458,17 +1976,9 @@ fn gitlab_script_exit_codes() {
 /// `qcs emulator` with its Docker Engine API stand-in and a running CI/CD sensor, serving
 /// `acme/app:1.0` (40 vulnerabilities) and `acme/web:1.0` (none), scanned within about 2 s.
 struct Emulator {
-    child: Child,
     url: String,
     engine: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: EmulatorProcess,
 }
 
 const SCENARIO: &str = r#"
@@ -1489,42 +1999,16 @@ tags = ["acme/web:1.0"]
 report = { seed = 3, base = "alpine", vulnerabilities = 0, packages = 20, log4shell = false }
 "#;
 
-/// Any vulnerability fails the image.
-const STRICT: &str = "--fail-severity 5=0,4=0,3=0,2=0,1=0 --timeout 60s";
+/// Any vulnerability fails the image: the action's `args` and the template's `QCS_ARGS`, one
+/// argument a line.
+const STRICT: &str = "--fail-severity\n5=0,4=0,3=0,2=0,1=0\n--timeout=60s\n";
 
 fn emulator() -> Emulator {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("scenario.toml");
-    fs::write(&scenario, SCENARIO).unwrap();
-    let socket = dir.path().join("docker.sock");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qcs"))
-        .args(["emulator", "--listen", "127.0.0.1:0", "--scenario"])
-        .arg(&scenario)
-        .arg("--docker-socket")
-        .arg(&socket)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = None;
-    // The banner ends with the Docker API line, once both listeners are up.
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(at) = line.find("http://127.0.0.1:") {
-            url.get_or_insert_with(|| line[at..].split_whitespace().next().unwrap().to_owned());
-        }
-        if line.contains("Docker API:") {
-            break;
-        }
-    }
-    // Keep reading so the emulator never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let process = EmulatorProcess::with_scenario(env!("CARGO_BIN_EXE_qcs"), SCENARIO);
     Emulator {
-        child,
-        url: url.expect("the emulator's URL in its banner"),
-        engine: format!("unix://{}", socket.display()),
-        _dir: dir,
+        url: process.url(),
+        engine: format!("unix://{}", process.socket().display()),
+        _process: process,
     }
 }
 
@@ -1548,9 +2032,20 @@ fn github_action_end_to_end_with_the_real_qcs() {
     // The action's default formats, which the real qcs must know.
     let action = yaml(&github().join("action.yml"));
     let formats = action["inputs"]["formats"]["default"].as_str().unwrap();
+    // With the inputs for the auth kind, a CA bundle, the proxy (the emulator on loopback
+    // bypasses it), the poll interval and the Dockerfile the SARIF results point at.
     let r = run(
         "acme/app:1.0\nacme/web:1.0",
-        &[("INPUT_FORMATS", formats), ("INPUT_SARIF_UPLOAD", "true")],
+        &[
+            ("INPUT_FORMATS", formats),
+            ("INPUT_SARIF_UPLOAD", "true"),
+            ("INPUT_AUTH", "basic"),
+            ("INPUT_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"),
+            ("INPUT_PROXY", "http://127.0.0.1:9"),
+            ("INPUT_NO_PROXY", "127.0.0.1,localhost"),
+            ("INPUT_INTERVAL", "1s"),
+            ("INPUT_DOCKERFILE", "docker/app.Dockerfile"),
+        ],
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
     let outputs: BTreeSet<&str> = r.outputs.lines().collect();
@@ -1570,6 +2065,15 @@ fn github_action_end_to_end_with_the_real_qcs() {
     )
     .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
+    let uris: BTreeSet<&str> = sarif["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|run| run["results"].as_array().into_iter().flatten())
+        .flat_map(|res| res["locations"].as_array().into_iter().flatten())
+        .filter_map(|loc| loc["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert_eq!(uris, BTreeSet::from(["docker/app.Dockerfile"]), "{sarif}");
 
     // report-only: the job passes, the outcome still says failed
     let r = run(
@@ -1621,5 +2125,64 @@ fn gitlab_template_end_to_end_with_the_real_qcs() {
         )
         .unwrap();
         assert_eq!(gl["scan"]["type"], "container_scanning");
+    }
+
+    // The component's job: its variables from the inputs (the defaults, an image and a policy
+    // given), the rest from the environment as before.
+    let (header, body) = gitlab_component();
+    let mut inputs: Vec<(String, String)> = header["spec"]["inputs"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v["default"].to_string().trim_matches('"').to_owned(),
+            )
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("strict.toml");
+    fs::write(
+        &policy,
+        "[fail]\nseverity = { 5 = 0, 4 = 0, 3 = 0, 2 = 0, 1 = 0 }\n",
+    )
+    .unwrap();
+    for (k, v) in &mut inputs {
+        match k.as_str() {
+            "images" => *v = "acme/app:1.0".to_owned(),
+            "policy" => *v = policy.display().to_string(),
+            _ => {}
+        }
+    }
+    let pairs: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let rendered = render_component(&body, &pairs);
+    let job = &rendered["qcs-scan"];
+    let mut env: Vec<(&str, &str)> = job["variables"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+        .collect();
+    env.extend([
+        ("QCS_BIN", env!("CARGO_BIN_EXE_qcs")),
+        ("QCS_ARGS", "--timeout=60s"),
+        ("QUALYS_GATEWAY_URL", emu.url.as_str()),
+        ("DOCKER_HOST", emu.engine.as_str()),
+        ("QUALYS_USERNAME", "qcs-demo"),
+        ("QUALYS_PASSWORD", "qcs-demo"),
+    ]);
+    let r = run_gitlab(&["sh", "-e", "-c"], &env);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.dotenv, "QCS_EXIT_CODE=1\nQCS_OUTCOME=failed\n");
+    // The command line the script printed (the real qcs ran, not the recording stub).
+    for part in [
+        format!("--policy {}", policy.display()),
+        "--format json --format junit --format gitlab --format markdown".to_owned(),
+    ] {
+        assert!(r.stdout.contains(&part), "{part} missing:\n{}", r.stdout);
     }
 }

@@ -179,8 +179,21 @@ fn github_steps() {
     );
     let sarif = steps
         .iter()
-        .find(|s| s["uses"].as_str() == Some("github/codeql-action/upload-sarif@v3"))
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
         .unwrap();
+    // Pinned by commit, and a refused upload (no code scanning) does not fail the job.
+    let uses = sarif["uses"].as_str().unwrap();
+    let sha = uses.split('@').nth(1).unwrap();
+    assert!(
+        sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{uses}"
+    );
+    assert_eq!(sarif["continue-on-error"].as_bool(), Some(true));
+    assert!(text.contains("`actions: read`"), "{text}");
     assert_eq!(
         sarif["with"]["sarif_file"].as_str(),
         Some("reports/results.sarif")
