@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::baseline::{Baseline, BaselineMode, BaselineState, Entry};
 use crate::ids::Severity;
 use crate::policy::{CvssVersion, Exclusion, ExclusionTarget, Policy};
 use crate::report::{Detection, ImageReport, ScanState, Vulnerabilities, Vulnerability};
@@ -27,6 +28,27 @@ pub use crate::summary::{Evaluation, Outcome};
 
 /// Judges one image report against a policy at time `now` (which decides expired exclusions).
 pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evaluation {
+    evaluate_with(policy, report, now, None)
+}
+
+/// A baseline to judge against, and what it decides ([`crate::baseline`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineInput<'a> {
+    /// The baseline's finding identities.
+    pub baseline: &'a Baseline,
+    /// `all`: the states are only reported; `new`: only new findings count toward the
+    /// conditions.
+    pub mode: BaselineMode,
+}
+
+/// [`evaluate`] against a baseline, when one is given: each finding gets its `baseline_state`,
+/// the image its `baseline` result, and in `new` mode unchanged findings fail no condition.
+pub fn evaluate_with(
+    policy: &Policy,
+    report: &ImageReport,
+    now: Timestamp,
+    baseline: Option<BaselineInput<'_>>,
+) -> Evaluation {
     let sha = report.sha.as_str().to_owned();
     if let ScanState::Failed(why) = report.scan_state() {
         let mut e = Evaluation::error(
@@ -68,7 +90,9 @@ pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evalua
     }
 
     let exclusions = Exclusions::new(policy, report, now);
+    let entry = baseline.and_then(|b| b.baseline.entry_for(report));
     let mut j = Judge::new(policy);
+    j.baseline = baseline.map(|b| (entry.as_ref(), b.mode));
     let mut findings = Vec::with_capacity(vulns.len());
     for v in vulns {
         findings.push(j.vulnerability(v, &exclusions));
@@ -102,6 +126,9 @@ pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evalua
         operating_system: None,
         image: ImageDetails::default(),
         warnings: Vec::new(),
+        finding_keys: Some(crate::baseline::finding_keys(vulns)),
+        baseline: baseline
+            .map(|b| crate::baseline::image_result(b.baseline, b.mode, entry.as_ref(), vulns)),
     };
     describe_image(&mut e, report);
     e
@@ -326,6 +353,8 @@ struct Judge<'p> {
     cve_counted: BTreeSet<String>,
     cvss_found: u32,
     cvss_by_score: BTreeMap<String, u32>,
+    /// The image's baseline entry (none: every finding is new) and the mode, with a baseline.
+    baseline: Option<(Option<&'p Entry<'p>>, BaselineMode)>,
 }
 
 impl<'p> Judge<'p> {
@@ -341,6 +370,7 @@ impl<'p> Judge<'p> {
             cve_counted: BTreeSet::new(),
             cvss_found: 0,
             cvss_by_score: BTreeMap::new(),
+            baseline: None,
         }
     }
 
@@ -353,7 +383,13 @@ impl<'p> Judge<'p> {
             && (!p.fixable_only || v.patchable());
         let mut conditions = Vec::new();
         let excluded_by = if in_scope { exclusions.judge(v) } else { None };
-        if in_scope {
+        let baseline_state = self
+            .baseline
+            .map(|(entry, _)| entry.map_or(BaselineState::New, |e| e.state(v)));
+        // in `new` mode an unchanged finding is reported but counts toward no condition
+        let known = matches!(self.baseline, Some((_, BaselineMode::New)))
+            && baseline_state == Some(BaselineState::Unchanged);
+        if in_scope && !known {
             let excluded = excluded_by.is_some();
             if let (Some(l), false) = (level, excluded) {
                 self.level_found[l.index()] += 1;
@@ -414,6 +450,7 @@ impl<'p> Judge<'p> {
             excluded_by,
             in_scope,
             details: finding_details(v),
+            baseline_state,
         }
     }
 

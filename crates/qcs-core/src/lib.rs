@@ -8,12 +8,16 @@
 //! The verdict for an image is computed once, by [`evaluate()`]; every output format reads the
 //! resulting [`Evaluation`] and never judges again.
 
+pub mod baseline;
 pub mod evaluate;
 pub mod exit;
 pub mod ids;
+pub mod merge;
 pub mod policy;
 pub mod report;
+pub mod shard;
 pub mod summary;
+pub mod trend;
 pub mod version;
 
 pub use evaluate::{Evaluation, Outcome, evaluate};

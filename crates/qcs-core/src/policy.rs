@@ -23,6 +23,7 @@ use std::fmt;
 use jiff::civil::Date;
 use regex::Regex;
 
+use crate::baseline::BaselineMode;
 use crate::ids::{CveId, ImageSha, QidRange, Severity};
 use crate::version::{self, Ecosystem};
 
@@ -265,6 +266,10 @@ pub struct Policy {
     pub fixable_only: bool,
     /// Exclusions by QID and by CVE.
     pub exclusions: Vec<Exclusion>,
+    /// `[baseline] mode` (or `--baseline-mode`); `None` when not given (`all`).
+    pub baseline_mode: Option<BaselineMode>,
+    /// `[baseline] path` (or `--baseline`), as written, with where it was given.
+    pub baseline_path: Option<Spanned<String>>,
     /// What a later form replaced or switched off in an earlier one (flags over the policy
     /// file, say), one line each, e.g. "--fail-cvss 3:7.0 replaces the CVSS threshold 3:9.0
     /// of qcs-policy.toml:4:8".
@@ -331,6 +336,10 @@ pub struct RawPolicy {
     pub fixable_only: Option<Spanned<bool>>,
     /// Exclusion entries.
     pub exclude: Vec<RawExclusion>,
+    /// `[baseline] mode` or `--baseline-mode`: `all` or `new`.
+    pub baseline_mode: Option<Spanned<String>>,
+    /// `[baseline] path` or `--baseline`.
+    pub baseline_path: Option<Spanned<String>>,
     /// Problems found while reading the input form (unknown keys, wrong types).
     pub issues: Vec<PolicyIssue>,
     /// What [`RawPolicy::merge`] replaced, for [`Policy::overrides`].
@@ -421,6 +430,28 @@ impl RawPolicy {
         if other.fixable_only.is_some() {
             self.fixable_only = other.fixable_only;
         }
+        for (new, old, what) in [
+            (
+                &other.baseline_mode,
+                &mut self.baseline_mode,
+                "the baseline mode",
+            ),
+            (
+                &other.baseline_path,
+                &mut self.baseline_path,
+                "the baseline",
+            ),
+        ] {
+            if let Some(n) = new {
+                if let Some(o) = old.as_ref() {
+                    notes.push(format!(
+                        "{} replaces {what} {} of {}",
+                        n.origin, o.value, o.origin
+                    ));
+                }
+                *old = Some(n.clone());
+            }
+        }
         self.exclude.extend(other.exclude);
         self.issues.extend(other.issues);
         self.overrides.extend(other.overrides);
@@ -436,8 +467,31 @@ impl RawPolicy {
             potential: self.potential.is_some_and(|p| p.value),
             fixable_only: self.fixable_only.is_some_and(|f| f.value),
             overrides: self.overrides,
+            baseline_path: self.baseline_path.filter(|p| {
+                let empty = p.value.trim().is_empty();
+                if empty {
+                    v.error(
+                        &p.origin,
+                        "the baseline path is empty".to_owned(),
+                        "give the path of an earlier run's summary.json or a saved image report, \
+                         or leave it out",
+                    );
+                }
+                !empty
+            }),
             ..Policy::default()
         };
+        if let Some(m) = &self.baseline_mode {
+            match BaselineMode::parse(m.value.trim()) {
+                Some(mode) => policy.baseline_mode = Some(mode),
+                None => v.error(
+                    &m.origin,
+                    format!("unknown baseline mode `{}`", m.value),
+                    "write mode = \"all\" (every finding fails, as without a baseline) or \
+                     mode = \"new\" (only findings not in the baseline fail)",
+                ),
+            }
+        }
 
         let mut seen_levels: Vec<(Severity, Origin)> = Vec::new();
         for (level, limit) in self.severity {

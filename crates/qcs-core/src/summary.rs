@@ -31,6 +31,21 @@ pub struct Summary {
     /// a private platform).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal_url: Option<String>,
+    /// The CI build that wrote it (system, number, link, time), for trends across builds;
+    /// absent outside a known CI system and without a clock (`qcs-core` reads none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<crate::trend::BuildInfo>,
+    /// `qcs scan --shard K/N`: which part of the image list this run scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
+    /// `qcs report merge`: images the merged runs judged differently (each such image is an
+    /// `error` of kind `conflict`); absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<crate::merge::Conflict>,
+    /// Confirmed findings by severity per earlier build, oldest first, this run last
+    /// (`--history DIR`, `qcs report trend`); absent without a history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend: Vec<crate::trend::TrendPoint>,
 }
 
 impl Summary {
@@ -49,6 +64,10 @@ impl Summary {
             exit_code: code.code(),
             images,
             portal_url: None,
+            build: None,
+            shard: None,
+            conflicts: Vec::new(),
+            trend: Vec::new(),
         }
     }
 
@@ -115,6 +134,9 @@ pub enum ErrorKind {
     /// `qcs scan` was interrupted (SIGINT, SIGTERM) before this image had a result: no
     /// verdict (exit 5 for the image; the process exits 130 or 143).
     Cancelled,
+    /// `qcs report merge`: the merged runs judged this image differently (outcome, counts or
+    /// failing conditions), so no verdict can be trusted (exit 5).
+    Conflict,
 }
 
 impl ErrorKind {
@@ -128,7 +150,8 @@ impl ErrorKind {
             | Self::NotProcessed
             | Self::ScanFailed
             | Self::InvalidFinding
-            | Self::Cancelled => ExitCode::NoResult,
+            | Self::Cancelled
+            | Self::Conflict => ExitCode::NoResult,
         }
     }
 }
@@ -194,6 +217,14 @@ pub struct Evaluation {
     /// that is not an object); left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The identity of every finding, for the next run's baseline: package name → sorted
+    /// QIDs (`""` for a finding without a package); absent without a processed report. See
+    /// [`crate::baseline`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding_keys: Option<crate::baseline::FindingKeys>,
+    /// What a baseline made of this image's findings (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::ImageBaseline>,
 }
 
 /// What the image report says about the image beyond its vulnerabilities (for the HTML report);
@@ -243,6 +274,8 @@ impl Evaluation {
             operating_system: None,
             image: ImageDetails::default(),
             warnings: Vec::new(),
+            finding_keys: None,
+            baseline: None,
         }
     }
 
@@ -456,6 +489,9 @@ pub struct Finding {
     /// More of the vulnerability as reported (category, age, threat flags, CVSS details).
     #[serde(flatten, default)]
     pub details: FindingDetails,
+    /// `new` or `unchanged` against the baseline (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<crate::baseline::BaselineState>,
 }
 
 /// What the report says about a vulnerability beyond what the policy judges (for the HTML

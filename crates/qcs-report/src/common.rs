@@ -423,6 +423,7 @@ pub(crate) mod fixture {
             excluded_by: None,
             in_scope: kind != FindingType::Potential,
             details: qcs_core::summary::FindingDetails::default(),
+            baseline_state: None,
         }
     }
 
@@ -490,6 +491,8 @@ pub(crate) mod fixture {
             operating_system: Some("Debian Linux 12".into()),
             image: qcs_core::summary::ImageDetails::default(),
             warnings: Vec::new(),
+            finding_keys: None,
+            baseline: None,
         };
         let mut passed = failed.clone();
         passed.outcome = Outcome::Passed;

@@ -292,6 +292,7 @@ fn error_kind_label(k: qcs_core::summary::ErrorKind) -> &'static str {
         ErrorKind::Sensor => "Sensor problem",
         ErrorKind::Config => "Configuration error",
         ErrorKind::Cancelled => "Cancelled",
+        ErrorKind::Conflict => "Runs disagree",
     }
 }
 

@@ -33,6 +33,7 @@ fn policy() -> Policy {
         fixable_only: None,
         exclude_qids: vec!["6000123,370000-370100".into()],
         exclude_cves: vec!["CVE-2023-1234".into()],
+        ..PolicyFlags::default()
     };
     let (p, issues) = flags.to_raw().validate();
     p.unwrap_or_else(|| panic!("benchmark policy is invalid: {issues:?}"))

@@ -70,6 +70,44 @@ pub(crate) enum Command {
     /// Move from another tool: turn its settings into qcs.toml and a policy file.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Work with summaries of earlier runs: merge sharded runs into one verdict and one set of
+    /// reports, or draw the trend across builds.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// `qcs report …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// Merge the summary.json of many runs (matrix jobs, agents, qcs scan --shard K/N) into one
+    /// summary, one set of reports and one exit code. Each run's raw reports (images/<id>.json
+    /// beside its summary.json) are copied into the output directory's images/. An image the
+    /// runs judged differently is a conflict: an error (exit 5), never a pass. See
+    /// docs/reports.md.
+    Merge(MergeArgs),
+    /// Draw confirmed findings by severity per build from earlier summary.json files: the
+    /// latest summary's reports with the trend (an SVG chart in html, a table in markdown).
+    Trend(TrendArgs),
+}
+
+/// `qcs report merge`.
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The summary.json of each run (e.g. shard-*/summary.json).
+    #[arg(value_name = "SUMMARY", required = true, num_args = 1..)]
+    pub(crate) summaries: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// `qcs report trend`.
+#[derive(Debug, Args)]
+pub(crate) struct TrendArgs {
+    /// The summary.json of each build, in any order (ordered by build number, else time).
+    #[arg(value_name = "SUMMARY", required = true, num_args = 1..)]
+    pub(crate) summaries: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 /// `qcs migrate …`.
@@ -172,6 +210,11 @@ pub(crate) struct RunArgs {
     /// Images as a comma-separated list (the Jenkins plugin's imageIds); adds to IMAGE.
     #[arg(long = "images", value_name = "IMAGE,...")]
     pub(crate) image_list: Vec<String>,
+    /// Scan only shard K of N of the images (1 <= K <= N): an image belongs to shard
+    /// (FNV-1a-64 of its name as given) mod N + 1, whatever the order of the list, so N jobs
+    /// given the same list scan each image once; merge them with qcs report merge.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<qcs_core::shard::Shard>,
     #[command(flatten)]
     pub(crate) qualys: QualysArgs,
     #[command(flatten)]
@@ -344,6 +387,10 @@ pub(crate) struct OutputArgs {
     /// Always exit 0 after writing reports (except for usage errors, exit 2).
     #[arg(long)]
     pub(crate) report_only: bool,
+    /// Earlier builds' summaries for the trend chart: DIR/*.json and DIR/*/summary.json
+    /// (confirmed findings by severity per build, this run last).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) history: Option<PathBuf>,
 }
 
 /// The policy as flags (or the original plugin's criteria JSON).
@@ -391,6 +438,15 @@ pub(crate) struct PolicyArgs {
     /// Exclude vulnerabilities whose CVEs are all listed here.
     #[arg(long, value_name = "CVE,...")]
     pub(crate) exclude_cves: Vec<String>,
+    /// A baseline: an earlier run's summary.json or a saved raw image report. Each finding is
+    /// then new or unchanged, and what the baseline had and the image no longer has is fixed
+    /// (over [baseline] path of the policy). See docs/policy.md.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) baseline: Option<String>,
+    /// What fails with a baseline: all (every finding, as without one; the default) or new
+    /// (only findings not in the baseline) (over [baseline] mode of the policy).
+    #[arg(long, value_name = "MODE", value_parser = ["all", "new"])]
+    pub(crate) baseline_mode: Option<String>,
 }
 
 impl PolicyArgs {
@@ -406,6 +462,8 @@ impl PolicyArgs {
             fixable_only: self.fixable_only,
             exclude_qids: self.exclude_qids.clone(),
             exclude_cves: self.exclude_cves.clone(),
+            baseline: self.baseline.clone(),
+            baseline_mode: self.baseline_mode.clone(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod logging;
 mod output;
 mod policy_input;
 mod progress;
+mod runs;
 mod settings;
 mod webhook;
 

@@ -8,7 +8,7 @@ use qcs_core::exit::ExitCode;
 use qcs_core::summary::ErrorKind;
 
 /// Every variant, once. Keep in step with `covered` below.
-const ALL: [ErrorKind; 9] = [
+const ALL: [ErrorKind; 10] = [
     ErrorKind::Timeout,
     ErrorKind::NotProcessed,
     ErrorKind::ScanFailed,
@@ -18,6 +18,7 @@ const ALL: [ErrorKind; 9] = [
     ErrorKind::Sensor,
     ErrorKind::Config,
     ErrorKind::Cancelled,
+    ErrorKind::Conflict,
 ];
 
 /// Fails to compile when `ErrorKind` gains a variant: add it to `ALL` and to docs/errors.md.
@@ -31,7 +32,8 @@ fn covered(kind: ErrorKind) -> bool {
         | ErrorKind::Engine
         | ErrorKind::Sensor
         | ErrorKind::Config
-        | ErrorKind::Cancelled => ALL.contains(&kind),
+        | ErrorKind::Cancelled
+        | ErrorKind::Conflict => ALL.contains(&kind),
     }
 }
 

@@ -440,3 +440,129 @@ fn a_format_goes_to_stdout_with_a_dash_and_sarif_points_at_the_dockerfile() {
     assert!(err.contains("is not a path inside the repository"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 }
+
+/// Images in the sharded run: 10 shards of about 100 each.
+const SHARDED_IMAGES: usize = 1000;
+const SHARDS: u32 = 10;
+
+/// `qcs scan --shard K/10` of every image of the world, into `dir`.
+fn shard_scan(w: &common::ScanWorld, k: u32, dir: &Path, images: &str) -> assert_cmd::Command {
+    let mut c = qcs();
+    c.env_clear()
+        .env("NO_COLOR", "1")
+        .env("QUALYS_USERNAME", "ci-user")
+        .env("QUALYS_PASSWORD", w.password)
+        .args(["scan", "-q", "--gateway-url", &w.emu.base_url()])
+        .args(["--engine", &format!("unix://{}", w.socket.display())])
+        .args(["--interval", "200ms", "--timeout", "2m", "--output-dir"])
+        .arg(dir)
+        .args(["--shard", &format!("{k}/{SHARDS}"), "--images", images])
+        .args(["--fail-severity", "5=2", "--format", "json"]);
+    c
+}
+
+/// 10 sharded `qcs scan` runs against the emulator (1,000 images) merge into one summary, one
+/// HTML page, one SARIF file, `JUnit` and GitLab reports, all valid; every image once, its raw
+/// report beside the merged summary, and the exit code the merged verdict's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_sharded_scans_merge_into_one_valid_set_of_reports() {
+    use qcs_emulator::{Base, DockerImage, ReportSpec};
+    let tags: Vec<String> = (0..SHARDED_IMAGES)
+        .map(|n| format!("acme/svc-{n:04}:1.0"))
+        .collect();
+    let images = tags
+        .iter()
+        .enumerate()
+        .map(|(n, tag)| DockerImage {
+            tags: vec![tag.clone()],
+            report: Some(ReportSpec {
+                seed: 1000 + n as u64,
+                base: Base::Debian,
+                vulnerabilities: 4,
+                packages: 8,
+                ..ReportSpec::default()
+            }),
+            ..DockerImage::default()
+        })
+        .collect();
+    let w = common::ScanWorld::start(common::QCS, images, "Pw-Shard-Secret-41d2").await;
+    let list = tags.join(",");
+    let root = w.out.path();
+    let runs: Vec<_> = (1..=SHARDS)
+        .map(|k| {
+            let dir = root.join(format!("shard-{k}"));
+            common::run(shard_scan(&w, k, &dir, &list))
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for r in runs {
+        let (code, _, err) = r.await;
+        assert!(matches!(code, Some(0 | 1)), "a shard failed: {err}");
+        codes.push(code);
+    }
+    // every image in exactly one shard
+    let mut seen = std::collections::HashSet::new();
+    for k in 1..=SHARDS {
+        let s = read_json(&root.join(format!("shard-{k}/summary.json")));
+        assert_eq!(s["shard"], serde_json::json!({"index": k, "count": SHARDS}));
+        for i in s["images"].as_array().expect("images") {
+            assert!(seen.insert(i["input"].as_str().expect("input").to_owned()));
+        }
+    }
+    assert_eq!(seen.len(), SHARDED_IMAGES);
+
+    let merged = root.join("merged");
+    let mut c = qcs();
+    c.current_dir(root)
+        .args(["report", "merge", "-q", "--output-dir", "merged"])
+        .args((1..=SHARDS).map(|k| format!("shard-{k}/summary.json")));
+    for f in ["json", "html", "sarif", "junit", "gitlab", "markdown"] {
+        c.args(["--format", f]);
+    }
+    let (code, _, err) = common::run(c).await;
+    let s = read_json(&merged.join("summary.json"));
+    assert_eq!(
+        code,
+        Some(i32::from(
+            u8::try_from(s["exit_code"].as_u64().expect("code")).expect("u8")
+        )),
+        "{err}"
+    );
+    let expected = i32::from(codes.contains(&Some(1)));
+    assert_eq!(code, Some(expected), "{err}");
+    let imgs = s["images"].as_array().expect("images");
+    assert_eq!(imgs.len(), SHARDED_IMAGES);
+    assert!(
+        s.get("conflicts").is_none(),
+        "no conflict: {}",
+        s["conflicts"]
+    );
+    for i in imgs {
+        let id = i["image_id"].as_str().expect("image id");
+        assert!(
+            merged.join(format!("images/{id}.json")).is_file(),
+            "raw report of {id}"
+        );
+    }
+    let html = read_text(&merged.join("report.html"));
+    assert!(html.contains("acme/svc-0000:1.0") && html.contains("acme/svc-0999:1.0"));
+    assert!(!html.contains("<script src") && !html.contains("<link"));
+    // the official validators on the merged SARIF, GitLab and JUnit reports
+    let running = [
+        check_json_schema("sarif-2.1.0.json", &[merged.join("results.sarif")]),
+        check_json_schema(
+            "gitlab-container-scanning-report-format.json",
+            &[merged.join("gl-container-scanning-report.json")],
+        ),
+        xmllint(&[merged.join("junit.xml")]),
+    ];
+    for r in running {
+        finish(r);
+    }
+    let sarif = read_json(&merged.join("results.sarif"));
+    assert_eq!(
+        sarif["runs"].as_array().expect("runs").len(),
+        SHARDED_IMAGES,
+        "one run per image"
+    );
+}

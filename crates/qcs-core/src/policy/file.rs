@@ -12,7 +12,9 @@ use toml::de::{DeTable, DeValue};
 
 use super::{IssueLevel, Origin, PolicyIssue, RawExclusion, RawPolicy, Spanned};
 
-const TOP_KEYS: &[&str] = &["fail", "exclude"];
+const TOP_KEYS: &[&str] = &["fail", "exclude", "baseline"];
+/// The keys of `[baseline]`.
+pub const BASELINE_KEYS: &[&str] = &["mode", "path"];
 const FAIL_KEYS: &[&str] = &[
     "severity",
     "qids",
@@ -94,6 +96,16 @@ pub fn from_toml(name: &str, text: &str, root: Option<&str>) -> RawPolicy {
                 ex.span(),
                 format!("`exclude` is {}, not a list of tables", kind(other)),
                 "write each exclusion as an [[exclude]] table",
+            ),
+        }
+    }
+    if let Some(b) = table.get("baseline") {
+        match b.get_ref() {
+            DeValue::Table(t) => r.baseline(t),
+            other => r.error(
+                b.span(),
+                format!("`baseline` is {}, not a table", kind(other)),
+                "write a [baseline] table: mode = \"new\", path = \"baseline/summary.json\"",
             ),
         }
     }
@@ -217,6 +229,18 @@ impl Reader<'_> {
                 "cvss" => self.cvss(v),
                 "potential" => self.raw.potential = self.boolean(v, "potential"),
                 "fixable-only" => self.raw.fixable_only = self.boolean(v, "fixable-only"),
+                _ => {}
+            }
+        }
+    }
+
+    fn baseline(&mut self, t: &DeTable<'_>) {
+        self.unknown_keys(t, BASELINE_KEYS, "baseline.");
+        for (key, v) in t {
+            let what = format!("`baseline.{}`", key.get_ref());
+            match &**key.get_ref() {
+                "mode" => self.raw.baseline_mode = self.text(v, &what, false),
+                "path" => self.raw.baseline_path = self.text(v, &what, false),
                 _ => {}
             }
         }

@@ -33,6 +33,10 @@ pub struct PolicyFlags {
     pub exclude_qids: Vec<String>,
     /// `--exclude-cves`.
     pub exclude_cves: Vec<String>,
+    /// `--baseline PATH`.
+    pub baseline: Option<String>,
+    /// `--baseline-mode all|new`.
+    pub baseline_mode: Option<String>,
 }
 
 impl PolicyFlags {
@@ -51,6 +55,14 @@ impl PolicyFlags {
         let mut raw = RawPolicy {
             potential: flag_bool(self.potential, "--potential"),
             fixable_only: flag_bool(self.fixable_only, "--fixable-only"),
+            baseline_path: self
+                .baseline
+                .as_ref()
+                .map(|p| Spanned::new(p.clone(), Origin::at(format!("--baseline {p}")))),
+            baseline_mode: self
+                .baseline_mode
+                .as_ref()
+                .map(|m| Spanned::new(m.clone(), Origin::at(format!("--baseline-mode {m}")))),
             ..RawPolicy::default()
         };
         for (flag, values) in [

@@ -117,6 +117,8 @@ pub(crate) fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
             },
             output: OutputSettings::demo_in(args.output_dir.clone(), Source::Flag("--output-dir")),
             policy,
+            shard: None,
+            baseline: None,
         };
         let client = QualysClient::new(plan.qualys.client_config())?;
         let summary = scan::execute(&plan, &client, &ui).await;

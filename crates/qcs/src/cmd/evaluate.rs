@@ -1,9 +1,10 @@
 //! `qcs evaluate`: judge saved image-details JSON offline, with the same policy and outputs as
 //! `qcs scan`.
 
+use qcs_core::ImageReport;
+use qcs_core::evaluate::{BaselineInput, evaluate_with};
 use qcs_core::exit::ExitCode;
 use qcs_core::summary::{ImageResult, Summary};
-use qcs_core::{ImageReport, evaluate};
 use tracing::debug;
 
 use crate::cli::{EvaluateArgs, GlobalArgs};
@@ -21,9 +22,10 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
             args.max_report_size.as_deref(),
             &crate::settings::process_env,
         )?;
-        Ok((policy, out, limit))
+        let baseline = crate::runs::load_baseline(&policy)?;
+        Ok((policy, out, limit, baseline))
     });
-    let (policy, out, limit) = resolved.map_err(|e| {
+    let (policy, out, limit, baseline) = resolved.map_err(|e| {
         output::clear_before_error(args.output.output_dir.as_deref(), false, &args.reports, e)
     })?;
     // The outputs are checked, and an earlier run's removed, before anything else can fail
@@ -68,7 +70,15 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
     let images: Vec<ImageResult> = reports
         .iter()
         .map(|(input, report)| {
-            let evaluation = evaluate(&policy, report, now);
+            let evaluation = evaluate_with(
+                &policy,
+                report,
+                now,
+                baseline.as_ref().map(|(baseline, mode)| BaselineInput {
+                    baseline,
+                    mode: *mode,
+                }),
+            );
             debug!(input, outcome = evaluation.outcome.as_str(), "evaluated");
             ImageResult {
                 input: input.clone(),
@@ -76,7 +86,8 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
             }
         })
         .collect();
-    let summary = Summary::new(env!("CARGO_PKG_VERSION"), images);
+    let mut summary = Summary::new(env!("CARGO_PKG_VERSION"), images);
+    crate::cmd::scan::finish_summary(&mut summary, &out)?;
     // `--format plugin` copies each report given, as the plugin copied the API's answer.
     let plugin = output::PluginSources {
         reports: args.reports.iter().cloned().map(Some).collect(),

@@ -6,6 +6,7 @@ mod evaluate;
 mod migrate;
 mod platforms;
 mod policy;
+mod report;
 mod scan;
 mod snippet;
 mod test_connection;
@@ -27,5 +28,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Platforms(args) => platforms::run(&args),
         Command::Snippet(args) => snippet::run(&args, &cli.global),
         Command::Migrate(cmd) => migrate::run(&cmd),
+        Command::Report(cmd) => report::run(&cmd, &cli.global),
     }
 }

@@ -20,9 +20,10 @@ mod print_config;
 use std::io::Write as _;
 use std::sync::Arc;
 
+use qcs_core::Policy;
+use qcs_core::evaluate::evaluate_with;
 use qcs_core::exit::ExitCode;
 use qcs_core::summary::{ErrorKind, Evaluation, ImageError, ImageResult, Summary};
-use qcs_core::{Policy, evaluate};
 use qcs_engine::{EngineError, UniqueImage};
 use qcs_qualys::{QualysClient, QualysError, WaitRequest};
 
@@ -53,6 +54,13 @@ pub(crate) struct ScanPlan {
     pub(crate) output: OutputSettings,
     /// The policy images are judged by.
     pub(crate) policy: Policy,
+    /// `--shard K/N`: the part of the image list this run scans.
+    pub(crate) shard: Option<qcs_core::shard::Shard>,
+    /// The baseline findings are compared with, and what it decides.
+    pub(crate) baseline: Option<(
+        qcs_core::baseline::Baseline,
+        qcs_core::baseline::BaselineMode,
+    )>,
 }
 
 /// Runs `qcs scan`.
@@ -113,13 +121,50 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
     if inputs.list.is_empty() {
         return Err(images::none_given());
     }
+    let baseline = crate::runs::load_baseline(&policy)?;
+    if let Some((b, mode)) = &baseline
+        && !global.quiet
+    {
+        eprintln!(
+            "baseline: {} ({} repositor{}; mode {})",
+            b.source,
+            b.repositories(),
+            if b.repositories() == 1 { "y" } else { "ies" },
+            mode.as_str()
+        );
+    }
+    let mut inputs = inputs.list;
+    if let Some(shard) = args.run.shard {
+        let all = inputs.len();
+        inputs.retain(|i| shard.contains(i));
+        if !global.quiet {
+            eprintln!(
+                "shard {shard}: {} of {all} image{}",
+                inputs.len(),
+                if all == 1 { "" } else { "s" }
+            );
+        }
+        if inputs.is_empty() {
+            // An empty shard is no failure: its summary lists no image, and merges cleanly.
+            if !global.quiet {
+                eprintln!("note: no image falls into shard {shard}; writing an empty summary");
+            }
+            let mut summary = Summary::new(env!("CARGO_PKG_VERSION"), Vec::new());
+            summary.shard = Some(shard);
+            finish_summary(&mut summary, &output)?;
+            output::write_all(&summary, &output, &output::PluginSources::default(), true)?;
+            return Ok(ExitCode::Passed);
+        }
+    }
     let plan = ScanPlan {
-        inputs: inputs.list,
+        inputs,
         qualys,
         engine,
         wait,
         output,
         policy,
+        shard: args.run.shard,
+        baseline,
     };
     let mut client_config = plan.qualys.client_config();
     client_config.max_answer = crate::limits::max_answer(env)?;
@@ -144,6 +189,19 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
     } else {
         code
     })
+}
+
+/// Adds what a summary says beyond the verdicts: the CI build that wrote it and, with
+/// `--history DIR`, the trend across builds.
+pub(crate) fn finish_summary(
+    summary: &mut Summary,
+    output: &OutputSettings,
+) -> Result<(), CliError> {
+    summary.build = crate::runs::build_info(&settings::process_env);
+    if let Some(dir) = &output.history {
+        summary.trend = crate::runs::trend_with_history(dir, summary)?;
+    }
+    Ok(())
 }
 
 /// The exit code of a run a signal stopped (recorded in its summary), if it was.
@@ -292,6 +350,8 @@ pub(crate) async fn execute_with(
         );
     }
     let mut summary = verdicts.into_summary();
+    summary.shard = plan.shard;
+    finish_summary(&mut summary, &plan.output)?;
     if let Some(s) = signal {
         summary.exit_code = s.exit_code().code();
         summary.outcome = qcs_core::summary::Outcome::Error;
@@ -471,7 +531,13 @@ async fn qualys_steps(
                     );
                     continue;
                 }
-                let evaluation = evaluate(&plan.policy, &scan.report, now);
+                let baseline = plan.baseline.as_ref().map(|(baseline, mode)| {
+                    qcs_core::evaluate::BaselineInput {
+                        baseline,
+                        mode: *mode,
+                    }
+                });
+                let evaluation = evaluate_with(&plan.policy, &scan.report, now, baseline);
                 for input in &u.inputs {
                     verdicts.set(input, evaluation.clone());
                 }

@@ -32,6 +32,8 @@ pub(crate) struct OutputSettings {
     pub(crate) sarif: sarif::Options,
     /// Where the Dockerfile setting came from.
     pub(crate) sarif_source: Source,
+    /// `--history DIR`: earlier builds' summaries for the trend.
+    pub(crate) history: Option<PathBuf>,
 }
 
 impl OutputSettings {
@@ -46,6 +48,7 @@ impl OutputSettings {
                 .collect(),
             formats_source: Source::Default,
             report_only: false,
+            history: None,
             sarif: sarif::Options::default(),
             sarif_source: Source::Default,
         }
@@ -136,6 +139,7 @@ pub(crate) fn resolve(
         formats,
         formats_source,
         report_only: args.report_only,
+        history: args.history.clone(),
         sarif,
         sarif_source,
     })
@@ -184,6 +188,7 @@ mod tests {
             formats: Vec::new(),
             report_only: false,
             dockerfile: None,
+            history: None,
         }
     }
 
@@ -203,6 +208,7 @@ mod tests {
             formats: vec!["table".parse().unwrap()],
             report_only: true,
             dockerfile: None,
+            history: None,
         };
         let s = resolve(&a, Some(&c)).unwrap();
         assert_eq!(
