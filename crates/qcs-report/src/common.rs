@@ -325,6 +325,35 @@ pub(crate) fn exclusion_entry(u: &ExclusionUse) -> String {
     }
 }
 
+/// What a baseline made of an image: a line with the counts (or that the baseline has no entry
+/// for the image's repository, so every finding is new), and one with the fixed findings (at
+/// most `show`).
+pub(crate) fn baseline_lines(b: &qcs_core::baseline::ImageBaseline, show: usize) -> Vec<String> {
+    let head = format!("baseline `{}` (mode {})", b.source, b.mode.as_str());
+    let mut out = vec![match &b.repository {
+        Some(_) => format!(
+            "{head}: {} new, {} unchanged, {} fixed",
+            b.new, b.unchanged, b.fixed
+        ),
+        None => format!(
+            "{head}: none for this repository, so all {} findings are new",
+            b.new
+        ),
+    }];
+    if !b.fixed_findings.is_empty() {
+        let items: Vec<String> = b
+            .fixed_findings
+            .iter()
+            .map(|f| match &f.package {
+                Some(p) => format!("QID {} ({p})", f.qid),
+                None => format!("QID {}", f.qid),
+            })
+            .collect();
+        out.push(format!("fixed since the baseline: {}", list(&items, show)));
+    }
+    out
+}
+
 /// What the exclusions did, one line for each non-empty kind (applied, expired, unused), at most
 /// `show` entries per line.
 pub(crate) fn exclusion_lines(x: &ExclusionsReport, show: usize) -> Vec<String> {

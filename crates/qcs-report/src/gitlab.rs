@@ -314,6 +314,13 @@ fn description(img: &ImageResult, f: &Finding) -> String {
     } else if !f.in_scope {
         d.push_str(" Not judged by the qcs policy (out of scope).");
     }
+    match f.baseline_state {
+        Some(qcs_core::baseline::BaselineState::New) => d.push_str(" New since the baseline."),
+        Some(qcs_core::baseline::BaselineState::Unchanged) => {
+            d.push_str(" Unchanged since the baseline.");
+        }
+        None => {}
+    }
     d
 }
 

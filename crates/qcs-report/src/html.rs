@@ -77,6 +77,83 @@ struct Page {
     css: &'static str,
     js: &'static str,
     data: String,
+    trend: Option<TrendChart>,
+}
+
+/// The trend across builds: confirmed findings by severity per build, as stacked bars.
+struct TrendChart {
+    width: u32,
+    bars: Vec<TrendBar>,
+    /// The largest total, written at the top of the axis.
+    max: u32,
+}
+
+/// One build's stacked bar.
+struct TrendBar {
+    label: String,
+    short: String,
+    x: u32,
+    text_x: u32,
+    total: u32,
+    /// Severity 5 first: its count, and the bar part's y and height.
+    parts: Vec<TrendPart>,
+    /// Counts by severity 5..1, for the table.
+    counts: Vec<u32>,
+}
+
+/// A severity's part of a bar.
+struct TrendPart {
+    level: u8,
+    y: u32,
+    h: u32,
+}
+
+/// Height of the trend chart's bar area, in SVG units.
+const TREND_H: u32 = 150;
+
+fn trend_chart(points: &[qcs_core::trend::TrendPoint]) -> Option<TrendChart> {
+    if points.is_empty() {
+        return None;
+    }
+    let total = |p: &qcs_core::trend::TrendPoint| p.confirmed.0.iter().sum::<u32>();
+    let max = points.iter().map(total).max().unwrap_or(0).max(1);
+    let bars = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let x = 40 + u32::try_from(i).unwrap_or(0) * 30;
+            let mut bottom = TREND_H + 10;
+            let mut parts = Vec::new();
+            for level in 1..=5u8 {
+                let n = p.confirmed.0[usize::from(level - 1)];
+                let h = u32::try_from(u64::from(n) * u64::from(TREND_H) / u64::from(max))
+                    .unwrap_or(TREND_H)
+                    .max(u32::from(n > 0));
+                bottom -= h.min(bottom);
+                parts.push(TrendPart {
+                    level,
+                    y: bottom,
+                    h,
+                });
+            }
+            parts.reverse();
+            let short: String = p.label.chars().take(6).collect();
+            TrendBar {
+                label: p.label.clone(),
+                short,
+                x,
+                text_x: x + 11,
+                total: total(p),
+                parts,
+                counts: (0..5).rev().map(|i| p.confirmed.0[i]).collect(),
+            }
+        })
+        .collect::<Vec<_>>();
+    Some(TrendChart {
+        width: 50 + u32::try_from(points.len()).unwrap_or(0) * 30,
+        bars,
+        max,
+    })
 }
 
 /// One image's section.
@@ -105,6 +182,7 @@ struct ImageView {
     layers: Vec<LayerRow>,
     findings: usize,
     software: usize,
+    baseline: Vec<String>,
 }
 
 /// A failing condition: what is configured, what was found, the offending QIDs.
@@ -198,6 +276,7 @@ impl Page {
             css: CSS,
             js: JS,
             data: script_json(&data(summary)),
+            trend: trend_chart(&summary.trend),
         }
     }
 }
@@ -263,6 +342,11 @@ impl ImageView {
             charts: e.counts.as_ref().map(charts),
             total: e.counts.as_ref().map_or(0, |c| c.total),
             exclusions,
+            baseline: e
+                .baseline
+                .as_ref()
+                .map(|b| crate::common::baseline_lines(b, 50))
+                .unwrap_or_default(),
             layers: e
                 .image
                 .layers
@@ -572,6 +656,8 @@ fn finding_row(f: &Finding, c: Option<&Conditions>) -> Value {
         d.access_vector,
         d.result,
         fails,
+        f.baseline_state
+            .map(qcs_core::baseline::BaselineState::as_str),
     ])
 }
 

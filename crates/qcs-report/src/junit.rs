@@ -135,6 +135,11 @@ fn system_out(img: &ImageResult) -> String {
     for line in exclusion_lines(&e.exclusions, usize::MAX) {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(b) = &e.baseline {
+        for line in crate::common::baseline_lines(b, usize::MAX) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     out
 }
 

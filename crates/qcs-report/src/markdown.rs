@@ -47,6 +47,7 @@ pub fn render(summary: &Summary) -> String {
 pub fn render_limited(summary: &Summary, max_bytes: usize) -> String {
     let budget = max_bytes.saturating_sub(RESERVE);
     let mut out = headline(summary, budget / 2);
+    out.push_str(&trend_table(summary));
     let mut left_images = Vec::new();
     let mut left_rows = 0;
     for img in &summary.images {
@@ -194,6 +195,44 @@ fn overview_row(img: &ImageResult) -> String {
     out
 }
 
+/// The trend across builds as a small table (confirmed findings by severity per build, oldest
+/// first, at most the last 20 builds), or nothing without a trend.
+fn trend_table(summary: &Summary) -> String {
+    const SHOWN: usize = 20;
+    let points = &summary.trend;
+    if points.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "
+**Trend**: confirmed vulnerabilities per build
+
+         | Build | Critical | High | Medium | Low | Info | Total |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut prev: Option<u32> = None;
+    for p in points.iter().skip(points.len().saturating_sub(SHOWN)) {
+        let c = &p.confirmed.0;
+        let total: u32 = c.iter().sum();
+        let delta = match prev {
+            Some(b) if total > b => format!(" (+{})", total - b),
+            Some(b) if total < b => format!(" (−{})", b - total),
+            _ => String::new(),
+        };
+        prev = Some(total);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {total}{delta} |",
+            escape_md(&p.label),
+            c[4],
+            c[3],
+            c[2],
+            c[1],
+            c[0]
+        );
+    }
+    out
+}
+
 /// The part of an image's section that is always shown with it.
 fn section(img: &ImageResult) -> String {
     let e = &img.evaluation;
@@ -249,7 +288,10 @@ fn section(img: &ImageResult) -> String {
             out.push_str(&row(img, f));
         }
     }
-    let lines = exclusion_lines(&e.exclusions, 10);
+    let mut lines = exclusion_lines(&e.exclusions, 10);
+    if let Some(b) = &e.baseline {
+        lines.extend(crate::common::baseline_lines(b, 10));
+    }
     if !lines.is_empty() {
         out.push('\n');
         for l in lines {
@@ -360,6 +402,11 @@ fn row(img: &ImageResult, f: &Finding) -> String {
         "not judged".to_owned()
     } else {
         "–".to_owned()
+    };
+    let policy = match f.baseline_state {
+        Some(qcs_core::baseline::BaselineState::New) => format!("🆕 new · {policy}"),
+        Some(qcs_core::baseline::BaselineState::Unchanged) => format!("unchanged · {policy}"),
+        None => policy,
     };
     let packages: Vec<String> = f.packages.iter().map(package_label).collect();
     let title = if f.kind == FindingType::Confirmed {

@@ -177,6 +177,9 @@ struct SarifResult {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    /// `new`, `unchanged` or (a finding of the baseline the image no longer has) `absent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     properties: ResultProperties,
 }
 
@@ -287,6 +290,7 @@ fn log<'a>(summary: &'a Summary, options: &Options) -> Log<'a> {
             }),
         };
         image_results(img, &repo, options, &mut run);
+        absent_results(img, &repo, options, &mut run);
         runs.push(run);
     }
     if !errors.is_empty() {
@@ -363,12 +367,86 @@ fn image_results(img: &ImageResult, repo: &str, options: &Options, run: &mut Run
             }],
             partial_fingerprints: BTreeMap::from([("qcsFinding/v1", fingerprint(repo, f))]),
             suppressions,
+            baseline_state: f
+                .baseline_state
+                .map(qcs_core::baseline::BaselineState::as_str),
             properties: ResultProperties {
                 image: image_name(img).to_owned(),
                 qid: f.qid,
                 kind: kind_word(f.kind),
                 packages,
                 failed_conditions: failing.iter().map(|c| c.as_str()).collect(),
+            },
+        });
+    }
+}
+
+/// The baseline's findings the image no longer has, as `absent` results (SARIF §3.27.24).
+fn absent_results(img: &ImageResult, repo: &str, options: &Options, run: &mut Run<'_>) {
+    let Some(b) = &img.evaluation.baseline else {
+        return;
+    };
+    for fixed in &b.fixed_findings {
+        let f = Finding {
+            qid: fixed.qid,
+            title: format!("Qualys QID {}", fixed.qid),
+            severity: 1,
+            kind: FindingType::Confirmed,
+            cves: Vec::new(),
+            cvss2: None,
+            cvss3: None,
+            patchable: false,
+            packages: fixed
+                .package
+                .iter()
+                .map(|name| qcs_core::summary::Package {
+                    name: name.clone(),
+                    version: None,
+                    fix_version: None,
+                })
+                .collect(),
+            conditions: Vec::new(),
+            excluded_by: None,
+            in_scope: false,
+            details: qcs_core::summary::FindingDetails::default(),
+            baseline_state: None,
+        };
+        let id = rule_id(f.qid);
+        let index = match run.tool.driver.rules.iter().position(|r| r.id == id) {
+            Some(i) => i,
+            None => {
+                run.tool.driver.rules.push(rule(&f));
+                run.tool.driver.rules.len() - 1
+            }
+        };
+        let packages: Vec<String> = fixed.package.iter().cloned().collect();
+        let mut text = format!("QID {} is gone from {}", f.qid, image_name(img));
+        if !packages.is_empty() {
+            let _ = write!(text, " ({})", packages.join(", "));
+        }
+        let _ = write!(text, ": fixed since the baseline {}.", b.source);
+        run.results.push(SarifResult {
+            rule_id: id,
+            rule_index: index,
+            level: "note",
+            message: Message { text },
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation {
+                        uri: options.artifact_uri.clone(),
+                    },
+                    region: Region { start_line: 1 },
+                },
+            }],
+            partial_fingerprints: BTreeMap::from([("qcsFinding/v1", fingerprint(repo, &f))]),
+            suppressions: Vec::new(),
+            baseline_state: Some("absent"),
+            properties: ResultProperties {
+                image: image_name(img).to_owned(),
+                qid: f.qid,
+                kind: kind_word(f.kind),
+                packages,
+                failed_conditions: Vec::new(),
             },
         });
     }

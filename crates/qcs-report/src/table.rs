@@ -136,6 +136,9 @@ fn details(img: &ImageResult) -> Vec<String> {
         failing(c, &mut out);
     }
     out.extend(crate::common::exclusion_lines(&e.exclusions, SHOW));
+    if let Some(b) = &e.baseline {
+        out.extend(crate::common::baseline_lines(b, SHOW));
+    }
     warnings(&e.warnings, &mut out);
     out
 }

@@ -566,3 +566,50 @@ async fn ten_sharded_scans_merge_into_one_valid_set_of_reports() {
         "one run per image"
     );
 }
+
+/// A run against a baseline: SARIF results with `baselineState` `new`, `unchanged` and (the
+/// baseline's findings the image no longer has) `absent`, valid for the SARIF 2.1.0 schema
+/// and GitHub's ingestion rules; `JUnit` and GitLab valid too.
+#[test]
+fn baseline_states_are_valid_sarif_for_github() {
+    let t = tempfile::tempdir().expect("temp dir");
+    let mut doc = read_json(&repo("examples/reports/payments-api.json"));
+    let base_path = t.path().join("baseline.json");
+    let mut base = doc.clone();
+    let mut gone = base["vulnerabilities"][0].clone();
+    gone["qid"] = serde_json::json!(38_170);
+    gone["software"] = serde_json::json!([{"name": "bash", "version": "5.1"}]);
+    base["vulnerabilities"]
+        .as_array_mut()
+        .expect("vulnerabilities")
+        .push(gone);
+    std::fs::write(&base_path, serde_json::to_vec(&base).expect("JSON")).expect("written");
+    doc["vulnerabilities"][1]["software"][0]["name"] =
+        serde_json::json!("org.apache.logging.log4j:log4j-api");
+    let current = t.path().join("current.json");
+    std::fs::write(&current, serde_json::to_vec(&doc).expect("JSON")).expect("written");
+    let dir = t.path().join("out");
+    let code = evaluate(
+        &dir,
+        &[
+            "--fail-severity",
+            "5=0",
+            "--baseline",
+            base_path.to_str().expect("utf-8"),
+            "--baseline-mode",
+            "new",
+        ],
+        &[current],
+    );
+    assert_eq!(code, 1, "the new log4j finding fails the image");
+    let sarif = read_json(&dir.join("results.sarif"));
+    let mut states: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["baselineState"].as_str())
+        .collect();
+    states.sort_unstable();
+    assert_eq!(states, ["absent", "absent", "new", "unchanged"]);
+    validate_all(&[&dir], t.path());
+}
