@@ -185,3 +185,94 @@ fn report_html_in_headless_chromium() {
         println!("screenshots kept in {}", kept.display());
     }
 }
+
+/// `qcs evaluate` of `report` as Jenkins build `number` (`BUILD_NUMBER`): its summary.json.
+fn build_summary(dir: &Path, number: u32, report: &Path) -> (PathBuf, u32) {
+    let out = dir.join(format!("build-{number}"));
+    let status = qcs()
+        .env("BUILD_NUMBER", number.to_string())
+        .args(["evaluate", "-q", "--report"])
+        .arg(report)
+        .arg("--output-dir")
+        .arg(&out)
+        .output()
+        .expect("qcs runs")
+        .status;
+    assert!(status.code().is_some_and(|c| c <= 1), "build {number}");
+    let path = out.join("summary.json");
+    let s: Value = serde_json::from_slice(&std::fs::read(&path).expect("summary")).expect("JSON");
+    assert_eq!(s["build"]["number"], number.to_string());
+    let confirmed: u32 = (1..=5)
+        .map(|l| {
+            u32::try_from(
+                s["images"][0]["counts"]["confirmed"][l.to_string()]
+                    .as_u64()
+                    .unwrap_or(0),
+            )
+            .unwrap_or(0)
+        })
+        .sum();
+    (path, confirmed)
+}
+
+/// The trend across builds (`qcs report trend`, given out of order) drawn as an inline SVG in
+/// headless Chromium: a bar per build in build order, heights following the totals, the table
+/// with the same numbers, nothing fetched; and the Markdown table.
+#[test]
+fn the_trend_across_builds_in_headless_chromium() {
+    let browser = Browser::require();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (b9, t9) = build_summary(dir, 9, &repo("examples/reports/payments-api.json"));
+    let (b10, t10) = build_summary(dir, 10, &generated(dir, 120));
+    let clean = variant(dir, "payments-api", 0xb, |d| {
+        d["vulnerabilities"] = json!([]);
+    });
+    let (b11, t11) = build_summary(dir, 11, &clean);
+    assert!(t10 > t9 && t11 == 0, "{t9} {t10} {t11}");
+    let page = dir.join("trend.html");
+    let md = dir.join("trend.md");
+    let out = qcs()
+        .args(["report", "trend", "-q"])
+        .args([&b11, &b9, &b10])
+        .arg("--format")
+        .arg(format!("html={}", page.display()))
+        .arg("--format")
+        .arg(format!("markdown={}", md.display()))
+        .output()
+        .expect("qcs runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = std::fs::read_to_string(&md).expect("markdown");
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| #")).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(
+        rows[0].starts_with("| #9 ") && rows[2].starts_with("| #11 "),
+        "{text}"
+    );
+    assert!(rows[2].ends_with(&format!("| 0 (−{t10}) |")), "{text}");
+
+    let plan = json!({
+        "playwright": browser.playwright,
+        "chromium": browser.chromium,
+        "args": chromium::FLAGS,
+        "out": dir,
+        "pages": [{
+            "name": "trend", "file": page,
+            "trend": { "labels": ["#9", "#10", "#11"], "totals": [t9, t10, t11] },
+        }],
+    });
+    let plan_path = dir.join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
+    let out = Command::new(&browser.node)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check.cjs"))
+        .arg(&plan_path)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("html pages: all checks passed"), "{stdout}");
+}

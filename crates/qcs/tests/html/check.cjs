@@ -185,6 +185,48 @@ async function multi(browser, p) {
   await context.close();
 }
 
+// A page with the trend across builds: the inline SVG chart has one stacked bar per build in
+// order, each as tall as its total, the table the same numbers, and nothing is fetched.
+async function trend(browser, p) {
+  const url = pathToFileURL(p.file).href;
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const errors = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { errors.push(m.type() + ': ' + m.text()); } });
+  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(url, { waitUntil: 'load' });
+  const chart = page.locator('#trend svg.trend-chart');
+  check(await chart.isVisible(), p.name + ': the trend chart is shown');
+  const box = await chart.boundingBox();
+  check(box && box.width > 100 && box.height > 50, p.name + ': the chart has a size (' + JSON.stringify(box) + ')');
+  const bars = await page.$$eval('#trend g.trend-bar', (gs) => gs.map((g) => ({
+    label: g.getAttribute('data-label'),
+    total: Number(g.getAttribute('data-total')),
+    height: Array.from(g.querySelectorAll('rect')).reduce((h, r) => h + r.getBoundingClientRect().height, 0),
+  })));
+  check(JSON.stringify(bars.map((b) => b.label)) === JSON.stringify(p.trend.labels), p.name + ': bars in build order ' + JSON.stringify(bars.map((b) => b.label)));
+  check(JSON.stringify(bars.map((b) => b.total)) === JSON.stringify(p.trend.totals), p.name + ': bar totals ' + JSON.stringify(bars.map((b) => b.total)));
+  for (let i = 1; i < bars.length; i++) {
+    const [a, b] = [bars[i - 1], bars[i]];
+    if (a.total !== b.total) {
+      check((a.total < b.total) === (a.height < b.height), p.name + ': a larger total draws a taller bar (' + a.label + ' ' + a.height.toFixed(1) + ', ' + b.label + ' ' + b.height.toFixed(1) + ')');
+    }
+  }
+  const rows = await page.$$eval('#trend table.trend-table tbody tr', (rs) => rs.map((r) => r.querySelector('th').textContent.trim()));
+  check(JSON.stringify(rows) === JSON.stringify(p.trend.labels), p.name + ': the table lists the builds in order');
+  const title = await page.textContent('#trend svg title');
+  check(title.includes(p.trend.labels.length + ' builds'), p.name + ': the chart has an accessible title');
+  const shot = path.join(plan.out, p.name + '.png');
+  await page.locator('#trend').screenshot({ path: shot });
+  console.log('screenshot: ' + shot);
+  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
+  const other = requests.filter((r) => r !== url);
+  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
+  await context.close();
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: plan.chromium,
@@ -193,7 +235,9 @@ async function multi(browser, p) {
     args: plan.args,
   });
   try {
-    for (const p of plan.pages) { await (p.outcomes ? multi(browser, p) : run(browser, p)); }
+    for (const p of plan.pages) {
+      await (p.trend ? trend(browser, p) : p.outcomes ? multi(browser, p) : run(browser, p));
+    }
   } finally {
     await browser.close();
   }
