@@ -48,6 +48,16 @@ impl Format {
         }
     }
 
+    /// Whether the format shows every finding of an image with its details (and the installed
+    /// software), which `summary.json` does not hold: the raw report is read for it. The others
+    /// (`json`, `table`, `junit`) need only the verdict.
+    pub fn needs_every_finding(self) -> bool {
+        matches!(
+            self,
+            Self::Sarif | Self::Gitlab | Self::Markdown | Self::Html
+        )
+    }
+
     /// Where the format goes when no path is given: a file name in the output directory, or
     /// `None` for standard output.
     pub fn default_file(self) -> Option<&'static str> {

@@ -1,6 +1,7 @@
 //! `qcs evaluate`: judge saved image-details JSON offline, with the same policy and outputs as
 //! `qcs scan`.
 
+use qcs_core::evaluate::evaluate_with_details;
 use qcs_core::exit::ExitCode;
 use qcs_core::summary::{ImageResult, Summary};
 use qcs_core::{ImageReport, evaluate};
@@ -65,10 +66,15 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
     }
 
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+    let every_finding = out.needs_every_finding();
     let images: Vec<ImageResult> = reports
         .iter()
         .map(|(input, report)| {
-            let evaluation = evaluate(&policy, report, now);
+            let evaluation = if every_finding {
+                evaluate_with_details(&policy, report, now)
+            } else {
+                evaluate(&policy, report, now)
+            };
             debug!(input, outcome = evaluation.outcome.as_str(), "evaluated");
             ImageResult {
                 input: input.clone(),

@@ -20,6 +20,7 @@ mod print_config;
 use std::io::Write as _;
 use std::sync::Arc;
 
+use qcs_core::evaluate::evaluate_with_details;
 use qcs_core::exit::ExitCode;
 use qcs_core::summary::{ErrorKind, Evaluation, ImageError, ImageResult, Summary};
 use qcs_core::{Policy, evaluate};
@@ -470,7 +471,11 @@ async fn qualys_steps(
                     );
                     continue;
                 }
-                let evaluation = evaluate(&plan.policy, &scan.report, now);
+                let evaluation = if plan.output.needs_every_finding() {
+                    evaluate_with_details(&plan.policy, &scan.report, now)
+                } else {
+                    evaluate(&plan.policy, &scan.report, now)
+                };
                 for input in &u.inputs {
                     verdicts.set(input, evaluation.clone());
                 }
