@@ -161,7 +161,7 @@ impl ImageSha {
 
     /// The 12-hex short image id (the first 12 characters, as `docker images` shows).
     pub fn short(&self) -> &str {
-        &self.0[..12]
+        self.0.get(..12).unwrap_or(&self.0)
     }
 }
 

@@ -228,6 +228,8 @@ mod tests {
                 }),
                 conditions: None,
                 findings: Vec::new(),
+                findings_deciding: 0,
+                findings_omitted: total,
                 exclusions: ExclusionsReport::default(),
                 tags: Vec::new(),
                 operating_system: None,
@@ -235,6 +237,8 @@ mod tests {
                 warnings: Vec::new(),
                 finding_keys: None,
                 baseline: None,
+                judged: None,
+                all_findings: None,
             },
         }
     }

@@ -219,14 +219,41 @@ impl Detection {
     }
 }
 
+impl Detection {
+    fn read(t: &str) -> Self {
+        if t.eq_ignore_ascii_case("CONFIRMED") {
+            Self::Confirmed
+        } else if t.eq_ignore_ascii_case("POTENTIAL") {
+            Self::Potential
+        } else {
+            Self::Other
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Detection {
+    /// A string (compared without allocating) or null, as `Option<String>` would accept.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-        Ok(match s.as_deref() {
-            Some(t) if t.eq_ignore_ascii_case("CONFIRMED") => Self::Confirmed,
-            Some(t) if t.eq_ignore_ascii_case("POTENTIAL") => Self::Potential,
-            _ => Self::Other,
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Detection;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Detection, E> {
+                Ok(Detection::read(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Detection, E> {
+                Ok(Detection::Other)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Detection, E> {
+                Ok(Detection::Other)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Detection, D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        d.deserialize_option(V)
     }
 }
 
@@ -473,11 +500,24 @@ thread_local! {
 
 /// Runs `f` with a fresh warning collector; returns its result and the warnings.
 fn collecting_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
-    let outer = WARNINGS.with(|w| w.borrow_mut().replace(BTreeMap::new()));
+    let mut found = BTreeMap::new();
+    let out = with_warnings(&mut found, f);
+    (out, warning_lines(found))
+}
+
+/// Runs `f` with `into` as the warning collector (what `f` finds is added to it); collectors
+/// nest.
+fn with_warnings<T>(into: &mut BTreeMap<String, u32>, f: impl FnOnce() -> T) -> T {
+    let outer = WARNINGS.with(|w| w.borrow_mut().replace(std::mem::take(into)));
     let out = f();
     let found = WARNINGS.with(|w| std::mem::replace(&mut *w.borrow_mut(), outer));
-    let warnings = found
-        .unwrap_or_default()
+    *into = found.unwrap_or_default();
+    out
+}
+
+/// The warnings as written in `summary.json`: one line per kind, with how often it occurred.
+fn warning_lines(found: BTreeMap<String, u32>) -> Vec<String> {
+    found
         .into_iter()
         .map(|(what, n)| {
             if n > 1 {
@@ -486,8 +526,7 @@ fn collecting_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
                 what
             }
         })
-        .collect();
-    (out, warnings)
+        .collect()
 }
 
 fn warn(what: String) {

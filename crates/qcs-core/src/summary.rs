@@ -1,8 +1,14 @@
-//! The `summary.json` contract (schema version 1, `product.md` §5).
+//! The `summary.json` contract (schema version 2, `product.md` §5, `docs/reports.md`).
 //!
-//! Field names are a contract: fields may be added, none renamed. The evaluator fills the
-//! per-image parts ([`Counts`], [`Conditions`], [`Finding`], [`ExclusionsReport`]) and every
-//! output format reads them from here.
+//! Field names are a contract: fields may be added, none renamed; a field that leaves bumps
+//! [`SCHEMA_VERSION`]. The evaluator fills the per-image parts ([`Counts`], [`Conditions`],
+//! [`Finding`], [`ExclusionsReport`]) and every output format reads them from here.
+//!
+//! `summary.json` is the verdict: it lists only the findings that decide it (at most
+//! [`FINDINGS_LISTED_MAX`] per image), so it stays small whatever the size of the report. What
+//! the other formats show beyond that (every finding with its details, the installed software)
+//! is kept in memory only ([`Evaluation::all_findings`], [`ImageDetails::software`],
+//! [`Evaluation::judged`]), read from the raw report when a format needs it.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +16,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::ExitCode;
 
-/// The current schema version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The current schema version: 2 since `findings` lists only the findings that decide the
+/// verdict, without their report details, and the installed software left the image entry
+/// (`docs/reports.md`, "What moved in schema version 2").
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// At most this many findings are listed per image in `summary.json` (the ones that decide the
+/// verdict, most decisive first; the rest are counted in `findings_omitted`).
+pub const FINDINGS_LISTED_MAX: usize = 1000;
 
 /// The whole document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Always [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -166,7 +178,7 @@ pub struct ImageError {
 }
 
 /// One image's result: the input as given plus its [`Evaluation`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageResult {
     /// The input as the user gave it (image name, id, or report file).
     pub input: String,
@@ -184,7 +196,7 @@ impl ImageResult {
 
 /// The verdict on one image and everything it rests on; computed once by
 /// [`crate::evaluate()`] (or, for an image that never got a report, by [`Evaluation::error`]).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Full sha, when known.
     pub sha: Option<String>,
@@ -200,8 +212,19 @@ pub struct Evaluation {
     pub counts: Option<Counts>,
     /// Per-condition results (null without a processed report).
     pub conditions: Option<Conditions>,
-    /// Every vulnerability with the conditions it counted toward, most severe first.
+    /// The findings that decide the verdict, most decisive first: those that made a condition
+    /// fail, then those an exclusion removed, then those an exclusion entry matched without
+    /// removing them (an expired entry, or a CVE entry covering only some of their CVEs); each
+    /// group by severity (highest first), then QID. At most [`FINDINGS_LISTED_MAX`].
     pub findings: Vec<Finding>,
+    /// How many findings decide the verdict (more than `findings` lists when over
+    /// [`FINDINGS_LISTED_MAX`]).
+    #[serde(default)]
+    pub findings_deciding: u32,
+    /// The image's findings that `findings` does not list (all of them are in the raw report,
+    /// `images/<id>.json`).
+    #[serde(default)]
+    pub findings_omitted: u32,
     /// What the exclusions did.
     pub exclusions: ExclusionsReport,
     /// Repositories and tags of the image (`repository:tag`).
@@ -225,12 +248,24 @@ pub struct Evaluation {
     /// What a baseline made of this image's findings (`--baseline`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::ImageBaseline>,
+    /// In memory only (never in `summary.json`): the policy's view of every finding of the
+    /// report, in report order, so that the formats name every finding that made a condition
+    /// fail even when `findings` lists fewer. `None` when unknown (a summary read back from
+    /// JSON): then `findings` is all there is.
+    #[serde(skip)]
+    pub judged: Option<Vec<Judged>>,
+    /// In memory only (never in `summary.json`): every finding of the report with its details,
+    /// most severe first, read from the raw report when a format shows every finding (HTML,
+    /// SARIF, GitLab, Markdown). `None` when not read: then `findings` is all there is.
+    #[serde(skip)]
+    pub all_findings: Option<Vec<Finding>>,
 }
 
 /// What the image report says about the image beyond its vulnerabilities (for the HTML report);
 /// written flat into the image's entry of `summary.json`, each field left out when
-/// unknown or empty (readers take absent as null or `[]`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// unknown or empty (readers take absent as null or `[]`), except the installed software, which
+/// is kept in memory only.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageDetails {
     /// Image size in bytes, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,13 +276,14 @@ pub struct ImageDetails {
     /// The layers, oldest first, with the command that made each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<LayerInfo>,
-    /// Installed software with the first fixed version, when one exists.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Installed software with the first fixed version, when one exists. In memory only (not
+    /// in `summary.json` since schema version 2): filled when a format shows it (HTML).
+    #[serde(skip)]
     pub software: Vec<Package>,
 }
 
 /// One layer of an image.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LayerInfo {
     /// The Dockerfile command that made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,6 +305,8 @@ impl Evaluation {
             counts: None,
             conditions: None,
             findings: Vec::new(),
+            findings_deciding: 0,
+            findings_omitted: 0,
             exclusions: ExclusionsReport::default(),
             tags: Vec::new(),
             operating_system: None,
@@ -276,7 +314,41 @@ impl Evaluation {
             warnings: Vec::new(),
             finding_keys: None,
             baseline: None,
+            judged: None,
+            all_findings: None,
         }
+    }
+
+    /// Every finding of the image when the raw report was read for it
+    /// ([`Evaluation::all_findings`]), else the findings `summary.json` lists.
+    pub fn every_finding(&self) -> &[Finding] {
+        self.all_findings.as_deref().unwrap_or(&self.findings)
+    }
+
+    /// The QIDs of the findings that made condition `name` fail, sorted and each once: from
+    /// every finding when known ([`Evaluation::judged`]), else from those listed.
+    pub fn failing_qids(&self, name: ConditionName) -> Vec<u32> {
+        let Some(c) = &self.conditions else {
+            return Vec::new();
+        };
+        let mut q: Vec<u32> = match &self.judged {
+            Some(judged) => judged
+                .iter()
+                .filter(|j| !j.excluded && j.conditions.contains(name))
+                .filter(|j| c.fails(name, j.severity))
+                .map(|j| j.qid)
+                .collect(),
+            None => self
+                .findings
+                .iter()
+                .filter(|f| f.excluded_by.is_none() && f.conditions.contains(&name))
+                .filter(|f| c.fails(name, f.severity))
+                .map(|f| f.qid)
+                .collect(),
+        };
+        q.sort_unstable();
+        q.dedup();
+        q
     }
 
     /// This image's contribution to the exit code.
@@ -335,7 +407,7 @@ pub struct Counts {
 }
 
 /// The result of each condition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Conditions {
     /// Severity limits.
     pub severity: SeverityCondition,
@@ -350,6 +422,22 @@ pub struct Conditions {
 }
 
 impl Conditions {
+    /// Whether condition `name` failed for a finding of `severity` that counted toward it: for
+    /// severity limits, whether the finding's level is over its limit.
+    pub fn fails(&self, name: ConditionName, severity: u8) -> bool {
+        match name {
+            ConditionName::Severity => usize::from(severity)
+                .checked_sub(1)
+                .and_then(|i| LEVEL_KEYS.get(i))
+                .and_then(|k| self.severity.levels.get(*k))
+                .is_some_and(|l| !l.passed),
+            ConditionName::Qids => !self.qids.passed,
+            ConditionName::Cves => !self.cves.passed,
+            ConditionName::Cvss => !self.cvss.passed,
+            ConditionName::Software => !self.software.passed,
+        }
+    }
+
     /// Names of the conditions that failed, in display order.
     pub fn failed(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
@@ -373,7 +461,7 @@ impl Conditions {
 }
 
 /// Severity limits: all five levels, limit null when not configured.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SeverityCondition {
     /// Any level configured.
     pub configured: bool,
@@ -395,7 +483,7 @@ pub struct SeverityLevel {
 }
 
 /// The QID condition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct QidCondition {
     /// Any QID configured.
     pub configured: bool,
@@ -411,7 +499,7 @@ pub struct QidCondition {
 }
 
 /// The CVE condition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CveCondition {
     /// Any CVE configured.
     pub configured: bool,
@@ -427,7 +515,7 @@ pub struct CveCondition {
 }
 
 /// The CVSS condition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CvssCondition {
     /// A threshold is configured.
     pub configured: bool,
@@ -444,7 +532,7 @@ pub struct CvssCondition {
 }
 
 /// The software condition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SoftwareCondition {
     /// Any filter configured.
     pub configured: bool,
@@ -458,7 +546,7 @@ pub struct SoftwareCondition {
 }
 
 /// One vulnerability as reported.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// QID.
     pub qid: u32,
@@ -486,8 +574,10 @@ pub struct Finding {
     /// Whether the policy judges it at all (potential and fixable-only scope).
     #[serde(default)]
     pub in_scope: bool,
-    /// More of the vulnerability as reported (category, age, threat flags, CVSS details).
-    #[serde(flatten, default)]
+    /// More of the vulnerability as reported (category, age, threat flags, CVSS details, the
+    /// scanner's result text). In memory only (not in `summary.json` since schema version 2):
+    /// filled for [`Evaluation::all_findings`].
+    #[serde(skip)]
     pub details: FindingDetails,
     /// `new` or `unchanged` against the baseline (`--baseline`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -495,9 +585,8 @@ pub struct Finding {
 }
 
 /// What the report says about a vulnerability beyond what the policy judges (for the HTML
-/// report); written flat into the finding's entry of `summary.json`, each field left out when
-/// unknown or empty (readers take absent as null or `[]`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// report); in memory only, read from the raw report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FindingDetails {
     /// Category, e.g. `Ubuntu`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -533,6 +622,60 @@ pub enum FindingType {
     Potential,
     /// Any other detection type.
     Other,
+}
+
+/// The policy's view of one finding, kept in memory for every finding of a report (never
+/// written to `summary.json`): enough to name the findings that made each condition fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Judged {
+    /// QID.
+    pub qid: u32,
+    /// Severity 1..=5.
+    pub severity: u8,
+    /// The conditions it counted toward.
+    pub conditions: ConditionSet,
+    /// Removed from judgement by an exclusion.
+    pub excluded: bool,
+    /// Matched by an exclusion entry (in force or expired), removed or not.
+    pub touched: bool,
+}
+
+/// A set of [`ConditionName`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConditionSet(u8);
+
+impl ConditionSet {
+    const ALL: [ConditionName; 5] = [
+        ConditionName::Severity,
+        ConditionName::Qids,
+        ConditionName::Cves,
+        ConditionName::Cvss,
+        ConditionName::Software,
+    ];
+
+    fn bit(c: ConditionName) -> u8 {
+        1 << (c as u8)
+    }
+
+    /// Adds `c`.
+    pub fn insert(&mut self, c: ConditionName) {
+        self.0 |= Self::bit(c);
+    }
+
+    /// Whether `c` is in the set.
+    pub fn contains(self, c: ConditionName) -> bool {
+        self.0 & Self::bit(c) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The members in display order (severity, qids, cves, cvss, software).
+    pub fn iter(self) -> impl Iterator<Item = ConditionName> {
+        Self::ALL.into_iter().filter(move |c| self.contains(*c))
+    }
 }
 
 /// A fail condition's name, as written in `summary.json`.
@@ -571,7 +714,7 @@ impl PartialEq<&str> for ConditionName {
 }
 
 /// A package affected by a finding.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Package {
     /// Name.
     pub name: String,
@@ -582,7 +725,7 @@ pub struct Package {
 }
 
 /// What the exclusions did for an image.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExclusionsReport {
     /// Entries in force that matched at least one vulnerability.
     pub applied: Vec<ExclusionUse>,
@@ -593,7 +736,7 @@ pub struct ExclusionsReport {
 }
 
 /// One exclusion entry and what it matched.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExclusionUse {
     /// QID or range, for a QID entry.
     pub qid: Option<String>,

@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 use qcs_core::baseline::{Baseline, BaselineError, BaselineMode, BaselineState};
-use qcs_core::evaluate::{BaselineInput, evaluate_with};
+use qcs_core::evaluate::{BaselineInput, evaluate_full, evaluate_with};
 use qcs_core::policy::flags::PolicyFlags;
 use qcs_core::summary::{Outcome, Summary};
 use qcs_core::{ImageReport, Policy};
@@ -45,8 +45,9 @@ fn baseline(v: &Value) -> Baseline {
     Baseline::from_json("base.json", &serde_json::to_vec(v).unwrap()).unwrap()
 }
 
+/// The state of finding `qid` among every finding (`summary.json` lists only the deciding ones).
 fn state(e: &qcs_core::Evaluation, qid: u32) -> Option<BaselineState> {
-    e.findings
+    e.every_finding()
         .iter()
         .find(|f| f.qid == qid)
         .unwrap()
@@ -74,17 +75,24 @@ fn qid_and_package_identify_a_finding() {
             (500, 5, &["bash"]),            // new
         ],
     );
-    let e = evaluate_with(
+    let input = Some(BaselineInput {
+        baseline: &base,
+        mode: BaselineMode::All,
+    });
+    let e = evaluate_full(
         &policy("5=0"),
         &parse(&now),
         Timestamp::UNIX_EPOCH,
-        Some(BaselineInput {
-            baseline: &base,
-            mode: BaselineMode::All,
-        }),
+        input,
+        true,
     );
+    // the deciding findings `summary.json` lists carry their state too, as without details
+    let lean = evaluate_with(&policy("5=0"), &parse(&now), Timestamp::UNIX_EPOCH, input);
+    assert_eq!(lean.findings, e.findings);
+    assert_eq!(e.findings.len(), 3, "the three severity-5 findings decide");
+    assert!(e.findings.iter().all(|f| f.baseline_state.is_some()));
     let states: Vec<_> = e
-        .findings
+        .every_finding()
         .iter()
         .map(|f| {
             (
@@ -114,7 +122,7 @@ fn new_mode_fails_only_on_new_findings() {
     let old = report("acme/app", &[(100, 5, &["openssl"]), (200, 5, &["zlib"])]);
     let base = baseline(&old);
     let run = |r: &Value, mode| {
-        evaluate_with(
+        evaluate_full(
             &policy("5=0"),
             &parse(r),
             Timestamp::UNIX_EPOCH,
@@ -122,6 +130,7 @@ fn new_mode_fails_only_on_new_findings() {
                 baseline: &base,
                 mode,
             }),
+            true,
         )
     };
     // hundreds of known findings, none new: passes in new mode, fails in all mode
@@ -129,7 +138,13 @@ fn new_mode_fails_only_on_new_findings() {
     assert_eq!(run(&old, BaselineMode::All).outcome, Outcome::Failed);
     let e = run(&old, BaselineMode::New);
     assert_eq!(e.conditions.as_ref().unwrap().severity.levels["5"].found, 0);
-    assert!(e.findings.iter().all(|f| f.conditions.is_empty()));
+    assert!(e.findings.is_empty(), "nothing decides the verdict");
+    assert_eq!(e.every_finding().len(), 2);
+    assert!(e.every_finding().iter().all(|f| f.conditions.is_empty()));
+    assert!(
+        e.failing_qids(qcs_core::summary::ConditionName::Severity)
+            .is_empty()
+    );
     // one new finding fails it, and only that one counts
     let newer = report(
         "acme/app",

@@ -385,19 +385,23 @@ fn findings_are_ordered_and_name_their_conditions() {
         fail_cvss: Some("3:9.0".into()),
         ..PolicyFlags::default()
     };
-    let e = run(&flags(f), &r);
-    let order: Vec<u32> = e.findings.iter().map(|f| f.qid).collect();
+    let e = qcs_core::evaluate::evaluate_with_details(&flags(f.clone()), &r, now());
+    let all = e.every_finding();
+    let order: Vec<u32> = all.iter().map(|f| f.qid).collect();
     assert_eq!(order, [10, 30, 20]);
+    assert_eq!(all[0].conditions, ["severity", "qids", "cves", "cvss"]);
+    assert!(!all[1].in_scope && all[1].conditions.is_empty());
+    assert_eq!(all[2].conditions, ["qids"]);
     assert_eq!(
-        e.findings[0].conditions,
+        e.conditions.as_ref().unwrap().failed(),
         ["severity", "qids", "cves", "cvss"]
     );
-    assert!(!e.findings[1].in_scope && e.findings[1].conditions.is_empty());
-    assert_eq!(e.findings[2].conditions, ["qids"]);
-    assert_eq!(
-        e.conditions.unwrap().failed(),
-        ["severity", "qids", "cves", "cvss"]
-    );
+    // summary.json lists the two that made it fail, most severe first; the potential one
+    // (not judged) is only counted
+    let listed: Vec<u32> = e.findings.iter().map(|f| f.qid).collect();
+    assert_eq!(listed, [10, 20]);
+    assert_eq!((e.findings_deciding, e.findings_omitted), (2, 1));
+    assert_eq!(run(&flags(f), &r).findings, e.findings);
 }
 
 /// Issue 12, item 2: a finding whose severity is not 1-5 (9, null, missing, 0, -1) or whose CVSS

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::fmt::{Display, Write as _};
 
 use qcs_core::summary::{
-    ConditionName, Conditions, CveCondition, CvssCondition, ExclusionUse, ExclusionsReport,
-    Finding, FindingType, ImageResult, QidCondition,
+    ConditionName, Conditions, CveCondition, CvssCondition, Evaluation, ExclusionUse,
+    ExclusionsReport, Finding, FindingType, ImageResult, QidCondition,
 };
 
 /// The conditions of `f` that failed on its image: why the finding made the image fail. Empty
@@ -22,17 +22,7 @@ pub(crate) fn failing_conditions(f: &Finding, c: Option<&Conditions>) -> Vec<Con
     f.conditions
         .iter()
         .copied()
-        .filter(|name| match name {
-            ConditionName::Severity => c
-                .severity
-                .levels
-                .get(&f.severity.to_string())
-                .is_some_and(|l| !l.passed),
-            ConditionName::Qids => !c.qids.passed,
-            ConditionName::Cves => !c.cves.passed,
-            ConditionName::Cvss => !c.cvss.passed,
-            ConditionName::Software => !c.software.passed,
-        })
+        .filter(|name| c.fails(*name, f.severity))
         .collect()
 }
 
@@ -181,17 +171,15 @@ pub(crate) struct Check {
 /// At most this many items of a configured or found list are spelled out in a check.
 const SHOW: usize = 20;
 
-/// The configured conditions of an image as checks, in display order.
-pub(crate) fn checks(c: &Conditions, findings: &[Finding]) -> Vec<Check> {
+/// The configured conditions of an image as checks, in display order, each failing one with
+/// the QIDs of every finding that made it fail ([`Evaluation::failing_qids`]).
+pub(crate) fn checks(c: &Conditions, e: &Evaluation) -> Vec<Check> {
     let offending = |name: ConditionName| -> Vec<u32> {
-        let mut q: Vec<u32> = findings
-            .iter()
-            .filter(|f| failing_conditions(f, Some(c)).contains(&name))
-            .map(|f| f.qid)
-            .collect();
-        q.sort_unstable();
-        q.dedup();
-        q
+        if c.failed().contains(&name.as_str()) {
+            e.failing_qids(name)
+        } else {
+            Vec::new()
+        }
     };
     let mut out = Vec::new();
     if c.severity.configured {
@@ -499,6 +487,8 @@ pub(crate) mod fixture {
                 ..unconfigured()
             }),
             findings: vec![counted, excluded, potential],
+            findings_deciding: 2,
+            findings_omitted: 1,
             exclusions: ExclusionsReport {
                 applied: vec![ExclusionUse {
                     qid: Some("179203".into()),
@@ -522,6 +512,8 @@ pub(crate) mod fixture {
             warnings: Vec::new(),
             finding_keys: None,
             baseline: None,
+            judged: None,
+            all_findings: None,
         };
         let mut passed = failed.clone();
         passed.outcome = Outcome::Passed;
@@ -618,7 +610,7 @@ mod tests {
     fn checks_list_configured_conditions_with_configured_vs_found() {
         let s = fixture::summary();
         let e = &s.images[0].evaluation;
-        let checks = checks(e.conditions.as_ref().unwrap(), &e.findings);
+        let checks = checks(e.conditions.as_ref().unwrap(), e);
         let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["severity", "qids", "cves"]);
         assert!(!checks[0].passed);

@@ -53,6 +53,18 @@ impl Format {
         }
     }
 
+    /// Whether the format shows every finding of an image with its details (and the installed
+    /// software), which `summary.json` does not hold: the raw report is read for it. `plugin`
+    /// is one (its excluded QIDs come from every finding, its tables from the raw report). The
+    /// others (`json`, `table`, `junit`) need only the verdict and the policy's view of every
+    /// finding, which the evaluator keeps anyway.
+    pub fn needs_every_finding(self) -> bool {
+        matches!(
+            self,
+            Self::Sarif | Self::Gitlab | Self::Markdown | Self::Html | Self::Plugin
+        )
+    }
+
     /// Where the format goes when no path is given: a file name in the output directory, or
     /// `None` for standard output. For [`Format::Plugin`] the summary file; the per-image files
     /// go beside it.

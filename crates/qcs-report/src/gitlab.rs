@@ -216,7 +216,7 @@ fn vulnerabilities(img: &ImageResult, ids: &mut HashSet<String>) -> Vec<Vulnerab
         fix_version: None,
     };
     let mut out = Vec::new();
-    for f in &e.findings {
+    for f in e.every_finding() {
         let packages: Vec<&Package> = if f.packages.is_empty() {
             vec![&unknown]
         } else {

@@ -15,7 +15,8 @@ use std::io::{self, Write};
 
 use askama::Template;
 use qcs_core::summary::{
-    ConditionName, Conditions, ExclusionUse, Finding, FindingType, ImageResult, Outcome, Summary,
+    ConditionName, Conditions, Evaluation, ExclusionUse, Finding, FindingType, ImageResult,
+    Outcome, Summary,
 };
 use serde_json::{Value, json};
 
@@ -293,7 +294,7 @@ impl ImageView {
     fn new(index: usize, img: &ImageResult, portal: Option<&str>) -> Self {
         let e = &img.evaluation;
         let (failing, criteria) = match &e.conditions {
-            Some(c) => (why(c, &e.findings), criteria(c)),
+            Some(c) => (why(c, e), criteria(c)),
             None => (Vec::new(), Vec::new()),
         };
         let portal_link = match (portal, &e.sha) {
@@ -358,7 +359,7 @@ impl ImageView {
                     size: l.size.map(human_size).unwrap_or_default(),
                 })
                 .collect(),
-            findings: e.findings.len(),
+            findings: e.every_finding().len(),
             software: e.image.software.len(),
         }
     }
@@ -391,8 +392,8 @@ fn condition_label(n: ConditionName) -> &'static str {
 }
 
 /// The failing conditions of an image.
-fn why(c: &Conditions, findings: &[Finding]) -> Vec<Why> {
-    checks(c, findings)
+fn why(c: &Conditions, e: &Evaluation) -> Vec<Why> {
+    checks(c, e)
         .into_iter()
         .filter(|k| !k.passed)
         .map(
@@ -598,7 +599,7 @@ fn data(summary: &Summary) -> Value {
         .map(|img| {
             let e = &img.evaluation;
             let findings: Vec<Value> = e
-                .findings
+                .every_finding()
                 .iter()
                 .map(|f| finding_row(f, e.conditions.as_ref()))
                 .collect();

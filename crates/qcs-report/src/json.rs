@@ -29,7 +29,7 @@ mod tests {
         let text = String::from_utf8(super::render(&s)).unwrap();
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], 2);
         assert_eq!(v["qcs_version"], "9.9.9");
         assert_eq!(v["outcome"], "passed");
         assert_eq!(v["exit_code"], 0);

@@ -56,7 +56,7 @@ fn suite(img: &ImageResult) -> TestSuite {
         suite.add_test_case(case("scan", status));
     }
     if let Some(c) = &e.conditions {
-        let checks = checks(c, &e.findings);
+        let checks = checks(c, e);
         if checks.is_empty() {
             let mut passed = case("policy", TestCaseStatus::success());
             passed.set_system_out("no condition is configured: every image passes");

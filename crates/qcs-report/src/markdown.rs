@@ -7,7 +7,8 @@
 //! it fail first, then by severity), what the exclusions did, and every finding in a collapsed
 //! `<details>` table. The whole stays under [`MAX_BYTES`] (GitHub caps a step summary at 1 MiB): rows of the
 //! collapsed tables, then whole image sections, are left out first, and a closing note says how
-//! many and where the rest is (`summary.json`).
+//! many and where the rest is (the verdict in `summary.json`, every finding in the raw image
+//! reports).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -54,7 +55,7 @@ pub fn render_limited(summary: &Summary, max_bytes: usize) -> String {
         let section = section(img);
         if out.len() + section.len() > budget {
             left_images.push(image_name(img));
-            left_rows += img.evaluation.findings.len();
+            left_rows += img.evaluation.every_finding().len();
             continue;
         }
         out.push_str(&section);
@@ -94,7 +95,10 @@ pub fn render_limited(summary: &Summary, max_bytes: usize) -> String {
                 plural(left_rows)
             );
         }
-        note.push_str(" everything is in `summary.json`.\n");
+        note.push_str(
+            " the verdict is in `summary.json`, every finding in the raw image reports \
+             (`images/<id>.json`).\n",
+        );
         out.push_str(&note);
     }
     out
@@ -253,7 +257,7 @@ fn section(img: &ImageResult) -> String {
         return out;
     }
     if let Some(c) = &e.conditions {
-        let checks = checks(c, &e.findings);
+        let checks = checks(c, e);
         if checks.is_empty() {
             out.push_str("No condition is configured.\n");
         } else {
@@ -360,7 +364,8 @@ fn details(img: &ImageResult, budget: usize, out: &mut String) -> usize {
     if left > 0 {
         let _ = write!(
             block,
-            "\n{left} more finding{} left out (size limit); see `summary.json`.\n",
+            "\n{left} more finding{} left out (size limit); every finding is in the raw image \
+             report (`images/<id>.json`).\n",
             plural(left)
         );
     }
@@ -373,7 +378,7 @@ fn details(img: &ImageResult, budget: usize, out: &mut String) -> usize {
 /// potential, then by QID.
 fn sorted(img: &ImageResult) -> Vec<&Finding> {
     let c = img.evaluation.conditions.as_ref();
-    let mut v: Vec<&Finding> = img.evaluation.findings.iter().collect();
+    let mut v: Vec<&Finding> = img.evaluation.every_finding().iter().collect();
     v.sort_by_key(|f| {
         (
             failing_conditions(f, c).is_empty(),
@@ -548,7 +553,10 @@ mod tests {
         let cut = render_limited(&s, 100_000);
         assert!(cut.len() <= 100_000, "{}", cut.len());
         assert!(cut.contains("more findings left out (size limit)"), "{cut}");
-        assert!(cut.contains("finding rows are left out; everything is in `summary.json`."));
+        assert!(cut.contains(
+            "finding rows are left out; the verdict is in `summary.json`, every finding in the raw \
+             image reports (`images/<id>.json`)."
+        ));
         let many = Summary::new("0.1.0", vec![s.images[1].clone(); 20_000]);
         let cut = render_limited(&many, 1_000_000);
         assert!(cut.len() <= 1_000_000, "{}", cut.len());

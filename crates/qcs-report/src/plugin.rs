@@ -421,11 +421,13 @@ fn result_object<'a>(
 }
 
 /// `qids`: `excluded` lists the QIDs of the judged vulnerabilities that a QID exclusion took out
-/// (whether configured or not, as the plugin).
+/// (whether configured or not, as the plugin), from every finding of the report when it was
+/// read for them ([`qcs_core::summary::Evaluation::every_finding`]), not only those
+/// `summary.json` lists.
 fn qids(result: &ImageResult, c: &Conditions) -> ListCondition {
     let excluded: BTreeSet<u32> = result
         .evaluation
-        .findings
+        .every_finding()
         .iter()
         .filter(|f| f.in_scope)
         .filter(|f| {

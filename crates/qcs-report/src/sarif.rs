@@ -315,7 +315,7 @@ fn log<'a>(summary: &'a Summary, options: &Options) -> Log<'a> {
 fn image_results(img: &ImageResult, repo: &str, options: &Options, run: &mut Run<'_>) {
     let e = &img.evaluation;
     let mut rule_index: BTreeMap<u32, usize> = BTreeMap::new();
-    for f in &e.findings {
+    for f in e.every_finding() {
         let index = *rule_index.entry(f.qid).or_insert_with(|| {
             run.tool.driver.rules.push(rule(f));
             run.tool.driver.rules.len() - 1

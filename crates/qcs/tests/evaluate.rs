@@ -306,7 +306,7 @@ fn summary_json_has_the_contract_field_names() {
             "images",
         ],
     );
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let img = &v["images"][0];
     has(
         img,
@@ -320,6 +320,8 @@ fn summary_json_has_the_contract_field_names() {
             "counts",
             "conditions",
             "findings",
+            "findings_deciding",
+            "findings_omitted",
             "exclusions",
         ],
     );

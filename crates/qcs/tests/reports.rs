@@ -565,6 +565,19 @@ async fn ten_sharded_scans_merge_into_one_valid_set_of_reports() {
         SHARDED_IMAGES,
         "one run per image"
     );
+    // schema 2 summaries list only the deciding findings; the merged SARIF still has every
+    // finding of every image, read from the raw reports copied beside the merged summary
+    let mut omitted = 0;
+    for (i, run) in imgs.iter().zip(sarif["runs"].as_array().expect("runs")) {
+        let total = i["counts"]["total"].as_u64().expect("total");
+        omitted += i["findings_omitted"].as_u64().expect("findings_omitted");
+        let results = run["results"].as_array().expect("results").len();
+        assert_eq!(results as u64, total, "every finding of {}", i["input"]);
+    }
+    assert!(
+        omitted > 0,
+        "some findings are not listed in the merged summary.json"
+    );
 }
 
 /// A run against a baseline: SARIF results with `baselineState` `new`, `unchanged` and (the

@@ -2,7 +2,7 @@
 //! `qcs scan`.
 
 use qcs_core::ImageReport;
-use qcs_core::evaluate::{BaselineInput, evaluate_with};
+use qcs_core::evaluate::{BaselineInput, evaluate_full};
 use qcs_core::exit::ExitCode;
 use qcs_core::summary::{ImageResult, Summary};
 use tracing::debug;
@@ -67,10 +67,11 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
     }
 
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+    let every_finding = out.needs_every_finding();
     let images: Vec<ImageResult> = reports
         .iter()
         .map(|(input, report)| {
-            let evaluation = evaluate_with(
+            let evaluation = evaluate_full(
                 &policy,
                 report,
                 now,
@@ -78,6 +79,7 @@ pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, 
                     baseline,
                     mode: *mode,
                 }),
+                every_finding,
             );
             debug!(input, outcome = evaluation.outcome.as_str(), "evaluated");
             ImageResult {

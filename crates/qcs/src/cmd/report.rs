@@ -126,6 +126,9 @@ fn merge(args: &MergeArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
         );
     }
     copy_raw_reports(&summary, &merged.origins, &dirs, &out.dir, global.quiet)?;
+    if out.needs_every_finding() {
+        attach_raw_reports(&mut summary, &out.dir, global.quiet);
+    }
     summary.build = runs::build_info(&crate::settings::process_env);
     if let Some(dir) = &out.history {
         summary.trend = runs::trend_with_history(dir, &summary)?;
@@ -219,6 +222,41 @@ fn copy_raw_reports(
         );
     }
     Ok(())
+}
+
+/// For the formats that show every finding (HTML, SARIF, GitLab, Markdown, plugin): reads each
+/// merged image's raw report from `out/images/` and fills its every finding with details and
+/// its installed software ([`qcs_core::evaluate::attach_report_findings`]), since the merged
+/// summaries list only the deciding findings. An image whose raw report is missing or unusable
+/// keeps the findings its summary lists (a note says how many).
+fn attach_raw_reports(summary: &mut Summary, out: &Path, quiet: bool) {
+    let images = out.join("images");
+    let mut unusable = 0usize;
+    for img in &mut summary.images {
+        let e = &mut img.evaluation;
+        if e.counts.is_none() {
+            continue;
+        }
+        let Some(id) = e.sha.as_deref().and_then(|s| s.get(..12)) else {
+            continue;
+        };
+        let path = images.join(format!("{id}.json"));
+        let report = crate::limits::read_limited(&path, crate::limits::DEFAULT_MAX_REPORT)
+            .ok()
+            .and_then(|bytes| qcs_core::ImageReport::from_json(&bytes).ok());
+        match report {
+            Some(r) => qcs_core::evaluate::attach_report_findings(e, &r),
+            None => unusable += 1,
+        }
+    }
+    if unusable > 0 && !quiet {
+        eprintln!(
+            "note: {unusable} judged image{} had no usable raw report (images/<id>.json); the \
+             merged HTML, SARIF, GitLab, Markdown and plugin reports show only the findings its \
+             summary lists (those that decide the verdict)",
+            if unusable == 1 { "" } else { "s" },
+        );
+    }
 }
 
 fn trend(args: &TrendArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {

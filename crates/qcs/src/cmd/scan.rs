@@ -21,7 +21,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use qcs_core::Policy;
-use qcs_core::evaluate::evaluate_with;
+use qcs_core::evaluate::evaluate_full;
 use qcs_core::exit::ExitCode;
 use qcs_core::summary::{ErrorKind, Evaluation, ImageError, ImageResult, Summary};
 use qcs_engine::{EngineError, UniqueImage};
@@ -537,7 +537,13 @@ async fn qualys_steps(
                         mode: *mode,
                     }
                 });
-                let evaluation = evaluate_with(&plan.policy, &scan.report, now, baseline);
+                let evaluation = evaluate_full(
+                    &plan.policy,
+                    &scan.report,
+                    now,
+                    baseline,
+                    plan.output.needs_every_finding(),
+                );
                 for input in &u.inputs {
                     verdicts.set(input, evaluation.clone());
                 }

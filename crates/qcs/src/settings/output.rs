@@ -37,6 +37,12 @@ pub(crate) struct OutputSettings {
 }
 
 impl OutputSettings {
+    /// Whether a requested format shows every finding of an image (HTML, SARIF, GitLab,
+    /// Markdown): then each report is read in full, not only for the verdict.
+    pub(crate) fn needs_every_finding(&self) -> bool {
+        self.formats.iter().any(|f| f.format.needs_every_finding())
+    }
+
     /// `summary.json` and `report.html` in `dir`, nothing else (`qcs demo`).
     pub(crate) fn demo_in(dir: PathBuf, dir_source: Source) -> Self {
         OutputSettings {
