@@ -15,6 +15,9 @@
 //!   the file: the link itself, never its target.
 //! - The files of one run are committed together: when one cannot be written, none is, and the
 //!   run exits 2 with no report rather than a partial or contradicting set.
+//! - A destination that is a device, a pipe or a socket (`--format table=/dev/null`,
+//!   `json=/dev/stderr`, a named pipe), followed through links, is a stream, not a file: it is
+//!   never removed or replaced, and is written into directly after the files are in place.
 
 use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
@@ -59,6 +62,16 @@ impl PluginSources {
     }
 }
 
+/// Whether `path` is, through any links, something other than a regular file or a directory: a
+/// character or block device, a named pipe or a socket. Such a destination is written into
+/// directly; removing or renaming over it (as root, `/dev/null`) would destroy it.
+fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        !t.is_file() && !t.is_dir()
+    })
+}
+
 /// Checks the destinations and clears what an earlier run left (see the module documentation).
 /// `raw_images`: `qcs scan`, which saves `images/<id>.json` (checked and cleared too). `keep`:
 /// paths never removed (the reports `qcs evaluate` reads).
@@ -77,8 +90,8 @@ pub(crate) fn prepare(
         .formats
         .iter()
         .filter_map(|spec| match spec.destination(dir) {
-            Destination::File(path) => Some((spec.format.to_string(), path)),
-            Destination::Stdout => None,
+            Destination::File(path) if !is_stream(&path) => Some((spec.format.to_string(), path)),
+            Destination::File(_) | Destination::Stdout => None,
         })
         .collect();
 
@@ -163,11 +176,12 @@ fn owned_in(dir: &Path, raw_images: bool) -> Vec<PathBuf> {
 }
 
 /// Removes each of `owned` that is a file or a link (the link itself, never its target), but
-/// never one of `keep` (the reports `qcs evaluate` reads).
+/// never one of `keep` (the reports `qcs evaluate` reads), nor a stream (a device, a pipe, a
+/// socket, or a link to one: see [`is_stream`]).
 fn remove_owned(owned: Vec<PathBuf>, keep: &[PathBuf]) -> Result<(), CliError> {
     let keep: Vec<PathBuf> = keep.iter().map(|p| absolute(p)).collect();
     for path in owned {
-        if keep.contains(&absolute(&path)) {
+        if keep.contains(&absolute(&path)) || is_stream(&path) {
             continue;
         }
         match std::fs::symlink_metadata(&path) {
@@ -243,6 +257,7 @@ pub(crate) fn write_all(
     quiet: bool,
 ) -> Result<(), CliError> {
     let mut staged: Vec<(PathBuf, PathBuf, String)> = Vec::new();
+    let mut streams: Vec<(PathBuf, Format)> = Vec::new();
     let discard = |staged: &[(PathBuf, PathBuf, String)]| {
         for (tmp, _, _) in staged {
             let _ = std::fs::remove_file(tmp);
@@ -251,6 +266,10 @@ pub(crate) fn write_all(
     for spec in &settings.formats {
         if let Destination::File(path) = spec.destination(&settings.dir) {
             let what = spec.format.to_string();
+            if spec.format != Format::Plugin && is_stream(&path) {
+                streams.push((path, spec.format));
+                continue;
+            }
             if spec.format == Format::Plugin {
                 if let Err(e) = stage_plugin(summary, &path, plugin, &mut staged) {
                     discard(&staged);
@@ -284,6 +303,18 @@ pub(crate) fn write_all(
             });
         }
         committed.push(path.clone());
+    }
+    for (path, format) in &streams {
+        // Opened for writing as it is: never created, truncated, removed or replaced.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|file| render(summary, *format, settings, BufWriter::new(file)))
+            .map_err(|source| CliError::Write {
+                what: format.to_string(),
+                path: path.clone(),
+                source,
+            })?;
     }
     for spec in &settings.formats {
         if spec.destination(&settings.dir) == Destination::Stdout {

@@ -321,3 +321,57 @@ async fn scan_replaces_an_earlier_runs_outputs() {
         "mine"
     );
 }
+
+/// A destination that is a stream (a named pipe here; `/dev/null` or `/dev/stderr` alike) is
+/// written into, never removed or renamed over: as root, `--format table=/dev/null` used to
+/// replace the machine's `/dev/null` with a regular file.
+#[test]
+fn a_pipe_or_device_destination_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = write(tmp.path(), "r.json", &report());
+    let fifo = tmp.path().join("verdict.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = fifo.clone();
+    std::thread::spawn(move || tx.send(std::fs::read(&reader)));
+    let o = qcs()
+        .args(["evaluate", "-q", "--fail-severity", "5=0", "--report"])
+        .arg(&r)
+        .arg("--output-dir")
+        .arg(tmp.path().join("out"))
+        .arg("--format")
+        .arg(format!("json={}", fifo.display()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let still = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(still.is_fifo(), "the named pipe was replaced: {still:?}");
+    // Had qcs not opened the pipe, this gives a waiting reader its end of file (an empty
+    // read); read and write, so that the open never waits for a reader (Linux).
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&fifo)
+            .unwrap(),
+    );
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the reader of the pipe got nothing back")
+        .unwrap();
+    let s: Value = serde_json::from_slice(&got).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&got));
+    });
+    assert_eq!(s["exit_code"], 1);
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("qcs-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
