@@ -62,7 +62,7 @@ fn evaluate_report(
         judge.add(v);
     }
     let judged = match judge.finish(report) {
-        Finished::Error(e) => return e,
+        Finished::Error(e) => return *e,
         Finished::Judged(j) => j,
     };
     let listed = judged
@@ -434,13 +434,13 @@ pub(crate) struct Judge<'p> {
 /// What [`Judge::finish`] gives.
 pub(crate) enum Finished<'p> {
     /// The report has a verdict.
-    Judged(Box<Judged2<'p>>),
+    Judged(Box<JudgedReport<'p>>),
     /// The image ends in an error (scan failed, not processed, a finding out of range).
-    Error(Evaluation),
+    Error(Box<Evaluation>),
 }
 
 /// A judged report: the conditions, and which findings `summary.json` lists.
-pub(crate) struct Judged2<'p> {
+pub(crate) struct JudgedReport<'p> {
     policy: &'p Policy,
     cves: StrSet<'p>,
     exclusions: Exclusions<'p>,
@@ -542,21 +542,25 @@ impl<'p> Judge<'p> {
     /// findings to list.
     pub(crate) fn finish(self, report: &ImageReport) -> Finished<'p> {
         if let ScanState::Failed(why) = report.scan_state() {
-            return Finished::Error(error_evaluation(
+            return Finished::Error(Box::new(error_evaluation(
                 report,
                 ErrorKind::ScanFailed,
                 format!("Qualys reports the scan of this image as failed ({why})"),
-            ));
+            )));
         }
         if !matches!(report.vulnerabilities, Vulnerabilities::List(_)) {
-            return Finished::Error(error_evaluation(
+            return Finished::Error(Box::new(error_evaluation(
                 report,
                 ErrorKind::NotProcessed,
                 "scan not processed yet: the report has `vulnerabilities: null`".to_owned(),
-            ));
+            )));
         }
         if let Some(message) = self.bad.message() {
-            return Finished::Error(error_evaluation(report, ErrorKind::InvalidFinding, message));
+            return Finished::Error(Box::new(error_evaluation(
+                report,
+                ErrorKind::InvalidFinding,
+                message,
+            )));
         }
         let software = judge_software(self.policy, report);
         let exclusions_report = self.exclusions.report(&self.matched);
@@ -617,7 +621,7 @@ impl<'p> Judge<'p> {
             software,
         };
         let (listed, deciding) = listing(&self.judged, &conditions);
-        Finished::Judged(Box::new(Judged2 {
+        Finished::Judged(Box::new(JudgedReport {
             policy,
             cves: self.cves,
             exclusions: self.exclusions,
@@ -724,7 +728,7 @@ fn listing(judged: &[Judged], c: &Conditions) -> (Vec<usize>, u32) {
     (deciding.into_iter().map(|(.., i)| i).collect(), n)
 }
 
-impl Judged2<'_> {
+impl JudgedReport<'_> {
     /// The finding `v` (one of the judged report's vulnerabilities) as the formats show it;
     /// `details`: with what the report says beyond the policy's view.
     pub(crate) fn finding(&self, v: &Vulnerability, details: bool) -> Finding {
@@ -763,8 +767,13 @@ impl Judged2<'_> {
         }
     }
 
+    /// The QID of the `i`-th finding in report order.
+    pub(crate) fn qid_at(&self, i: usize) -> Option<u32> {
+        self.judged.get(i).map(|j| j.qid)
+    }
+
     /// The evaluation of the image described by `report` (its header: the vulnerabilities are
-    /// not read here), listing `listed` (the findings of [`Judged2::listed`], in that order).
+    /// not read here), listing `listed` (the findings of [`JudgedReport::listed`], in that order).
     pub(crate) fn into_evaluation(self, report: &ImageReport, listed: Vec<Finding>) -> Evaluation {
         let outcome = if self.conditions.failed().is_empty() {
             Outcome::Passed
