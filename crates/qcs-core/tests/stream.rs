@@ -318,6 +318,37 @@ fn what_the_stream_does_not_read_is_left_to_the_full_model() {
         let judged_streamed = agree(&p, &bytes, &[1, 4]);
         assert_eq!(judged_streamed, judged_whole, "{}", show(&bytes));
     }
+    // raw control characters (a fuzzing finding): in a member name or a string the full model
+    // reads, the document is refused by both
+    let top = doc(&[
+        ("sha", sha.clone()),
+        ("vulnerabilities", "[]".into()),
+        ("operatingS\u{0}\u{12}m", "\"Debian 12\"".into()),
+    ]);
+    for bytes in [
+        top,
+        doc(&[
+            ("sha", sha.clone()),
+            (
+                "vulnerabilities",
+                r#"[{"qid": 1, "title\u{1}": "x", "result": "a\nb"}]"#.into(),
+            ),
+        ]),
+        doc(&[
+            ("sha", sha.clone()),
+            (
+                "vulnerabilities",
+                "[{\"qid\": 1, \"category\": \"a\tb\"}]".into(),
+            ),
+        ]),
+    ] {
+        assert!(whole(&p, &bytes).is_none(), "{}", show(&bytes));
+        assert!(!agree(&p, &bytes, &[1, 7]), "{}", show(&bytes));
+    }
+    // a member name written with escapes: judged whole, not while reading
+    let escaped = doc(&[("sh\\u0061", sha.clone()), ("vulnerabilities", "[]".into())]);
+    assert!(whole(&p, &escaped).is_some(), "{}", show(&escaped));
+    assert!(!agree(&p, &escaped, &[1, 3]));
     // not UTF-8 in a member the full model ignores: judged whole, not while reading
     let mut odd = doc(&[
         ("sha", sha),

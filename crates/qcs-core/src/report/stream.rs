@@ -146,7 +146,11 @@ impl Name for Key {
 }
 
 /// A member name, compared as bytes: the reader checks that the whole document is UTF-8 once,
-/// so each name need not be (the full model's `String` and derived field names check each).
+/// so each name need not be (the full model's derived field names check each). Unlike a string,
+/// a name read as bytes is not checked for raw control characters by `serde_json`, so [`NameOf`]
+/// refuses them itself, and refuses a name written with escapes (it cannot tell a raw control
+/// character from an escaped one there; no real document escapes its member names), leaving
+/// such a document to the full model.
 trait Name: Sized {
     /// The member `name` means.
     fn from_name(name: &[u8]) -> Self;
@@ -158,16 +162,19 @@ struct NameOf<K>(K);
 impl<'de, K: Name> Deserialize<'de> for NameOf<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<K>(PhantomData<K>);
-        impl<K: Name> Visitor<'_> for V<K> {
+        impl<'de, K: Name> Visitor<'de> for V<K> {
             type Value = NameOf<K>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a member name")
             }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<NameOf<K>, E> {
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<NameOf<K>, E> {
+                if v.iter().any(|b| *b < 0x20) {
+                    return Err(E::custom("a control character in a member name"));
+                }
                 Ok(NameOf(K::from_name(v)))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<NameOf<K>, E> {
-                Ok(NameOf(K::from_name(v.as_bytes())))
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<NameOf<K>, E> {
+                Err(E::custom("a member name written with escapes"))
             }
         }
         d.deserialize_bytes(V(PhantomData))
@@ -190,8 +197,8 @@ impl Seen {
     }
 }
 
-/// A string or null whose value is not needed: checked as `Option<String>` would be (as bytes:
-/// the document is checked to be UTF-8 as a whole), never kept.
+/// A string or null whose value is not needed: checked as `Option<String>` would be (by
+/// `serde_json`'s own string reader, which refuses raw control characters), never kept.
 #[derive(Debug, Clone, Copy, Default)]
 struct Checked;
 
@@ -203,9 +210,6 @@ impl<'de> Deserialize<'de> for Checked {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Checked, E> {
-                Ok(Checked)
-            }
             fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
                 Ok(Checked)
             }
@@ -216,14 +220,14 @@ impl<'de> Deserialize<'de> for Checked {
                 Ok(Checked)
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Checked, D::Error> {
-                d.deserialize_bytes(self)
+                d.deserialize_str(self)
             }
         }
         d.deserialize_option(V)
     }
 }
 
-/// `typeDetected` as [`Detection`] reads it, compared as bytes.
+/// `typeDetected` as [`Detection`] reads it.
 struct LeanDetection(Detection);
 
 impl<'de> Deserialize<'de> for LeanDetection {
@@ -234,17 +238,8 @@ impl<'de> Deserialize<'de> for LeanDetection {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<LeanDetection, E> {
-                Ok(LeanDetection(if v.eq_ignore_ascii_case(b"CONFIRMED") {
-                    Detection::Confirmed
-                } else if v.eq_ignore_ascii_case(b"POTENTIAL") {
-                    Detection::Potential
-                } else {
-                    Detection::Other
-                }))
-            }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<LeanDetection, E> {
-                self.visit_bytes(v.as_bytes())
+                Ok(LeanDetection(Detection::read(v)))
             }
             fn visit_unit<E: de::Error>(self) -> Result<LeanDetection, E> {
                 Ok(LeanDetection(Detection::Other))
@@ -253,7 +248,7 @@ impl<'de> Deserialize<'de> for LeanDetection {
                 Ok(LeanDetection(Detection::Other))
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<LeanDetection, D::Error> {
-                d.deserialize_bytes(self)
+                d.deserialize_str(self)
             }
         }
         d.deserialize_option(V)
