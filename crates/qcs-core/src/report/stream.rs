@@ -695,7 +695,6 @@ pub struct ReportStream<'p> {
     /// instead of kept).
     header: ImageReport,
     seen: u32,
-    vulns_seen: bool,
     judge: Option<Judge<'p>>,
     /// Where each vulnerability is in the document: offset and length.
     places: Vec<(u64, u32)>,
@@ -720,7 +719,6 @@ impl<'p> ReportStream<'p> {
             state: State::Start,
             header: ImageReport::empty(),
             seen: 0,
-            vulns_seen: false,
             judge: None,
             places: Vec::new(),
             warnings: BTreeMap::new(),
@@ -952,7 +950,6 @@ impl<'p> ReportStream<'p> {
             _ => Some(&self.header.sha),
         };
         self.judge = Some(Judge::new(self.policy, sha, self.now));
-        self.vulns_seen = true;
         self.header.vulnerabilities = Vulnerabilities::List(Vec::new());
         Ok(())
     }
