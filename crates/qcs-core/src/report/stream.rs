@@ -21,6 +21,7 @@
 //! small and read whole, the vulnerabilities one by one. Pure: the caller does the reading.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -197,8 +198,26 @@ impl Seen {
     }
 }
 
-/// A string or null whose value is not needed: checked as `Option<String>` would be (by
-/// `serde_json`'s own string reader, which refuses raw control characters), never kept.
+thread_local! {
+    /// Whether the document being read has a raw control character (a byte below 0x20, white
+    /// space included) in what was read so far: then [`Checked`] reads strings with
+    /// `serde_json`'s validating reader, which refuses raw control characters in strings as the
+    /// full model does; without any, the cheaper byte reader is exact. Set by
+    /// [`ReportStream::advance`]; true outside it.
+    static STRICT: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether `bytes` hold a byte below 0x20 (checked 64 bytes at a time, which compiles to vector
+/// instructions).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(64)
+        .any(|c| c.iter().fold(0u8, |any, b| any | u8::from(*b < 0x20)) != 0)
+}
+
+/// A string or null whose value is not needed: checked as `Option<String>` would be, never
+/// kept. As bytes when the document has no raw control character at all (the whole document is
+/// checked to be UTF-8 once), else with `serde_json`'s validating string reader ([`STRICT`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct Checked;
 
@@ -210,6 +229,9 @@ impl<'de> Deserialize<'de> for Checked {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Checked, E> {
+                Ok(Checked)
+            }
             fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
                 Ok(Checked)
             }
@@ -220,7 +242,11 @@ impl<'de> Deserialize<'de> for Checked {
                 Ok(Checked)
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Checked, D::Error> {
-                d.deserialize_str(self)
+                if STRICT.get() {
+                    d.deserialize_str(self)
+                } else {
+                    d.deserialize_bytes(self)
+                }
             }
         }
         d.deserialize_option(V)
@@ -703,6 +729,8 @@ pub struct ReportStream<'p> {
     stopped: Option<&'static str>,
     /// The document is UTF-8 up to this offset.
     utf8_to: u64,
+    /// A byte below 0x20 was seen before that offset.
+    controls: bool,
 }
 
 impl<'p> ReportStream<'p> {
@@ -724,6 +752,7 @@ impl<'p> ReportStream<'p> {
             warnings: BTreeMap::new(),
             stopped: None,
             utf8_to: 0,
+            controls: false,
         }
     }
 
@@ -816,6 +845,14 @@ impl<'p> ReportStream<'p> {
     /// returns how many bytes that took.
     fn advance(&mut self, data: &[u8], base: u64, eof: bool) -> Result<usize, NotStreamed> {
         self.check_utf8(data, base, eof)?;
+        STRICT.set(self.controls);
+        let result = self.advance_checked(data, base, eof);
+        STRICT.set(true);
+        result
+    }
+
+    /// [`ReportStream::advance`], once `data` is checked.
+    fn advance_checked(&mut self, data: &[u8], base: u64, eof: bool) -> Result<usize, NotStreamed> {
         let mut at = 0;
         loop {
             // white space, then the next byte
@@ -923,12 +960,14 @@ impl<'p> ReportStream<'p> {
     }
 
     /// Checks that the document is UTF-8, once for each byte (so the names and strings that
-    /// are not kept need no check of their own). A document that is not (even in a member the
-    /// full model ignores) is left to the full model.
+    /// are not kept need no check of their own), and notes whether it has a raw control
+    /// character ([`STRICT`]). A document that is not UTF-8 (even in a member the full model
+    /// ignores) is left to the full model.
     fn check_utf8(&mut self, data: &[u8], base: u64, eof: bool) -> Result<(), NotStreamed> {
         let from = usize::try_from(self.utf8_to.saturating_sub(base))
             .unwrap_or(usize::MAX)
             .min(data.len());
+        self.controls = self.controls || has_control(&data[from..]);
         match std::str::from_utf8(&data[from..]) {
             Ok(_) => self.utf8_to = base + data.len() as u64,
             // a character cut at the end of what is at hand: checked with the next piece
