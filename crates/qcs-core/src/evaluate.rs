@@ -62,7 +62,14 @@ fn evaluate_report(
         judge.add(v);
     }
     let judged = match judge.finish(report) {
-        Finished::Error(e) => return *e,
+        Finished::Error(e) => {
+            // no verdict, so no finding to show; the installed software still is
+            let mut e = *e;
+            if details {
+                e.image.software = report.softwares.iter().map(package).collect();
+            }
+            return e;
+        }
         Finished::Judged(j) => j,
     };
     let listed = judged
@@ -848,6 +855,20 @@ fn judge_software(policy: &Policy, report: &ImageReport) -> SoftwareCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_without_a_verdict_still_shows_its_installed_software() {
+        let example = include_bytes!("../../../examples/reports/payments-api.json");
+        let mut doc: serde_json::Value = serde_json::from_slice(example).expect("the example");
+        doc["vulnerabilities"] = serde_json::Value::Null;
+        let bytes = serde_json::to_vec(&doc).expect("serialises");
+        let report = ImageReport::from_json(&bytes).expect("parses");
+        let e = evaluate_with_details(&Policy::default(), &report, Timestamp::UNIX_EPOCH);
+        assert_eq!(e.outcome, Outcome::Error);
+        assert!(!e.image.software.is_empty());
+        assert_eq!(e.image.software.len(), report.softwares.len());
+        assert!(e.every_finding().is_empty());
+    }
 
     #[test]
     fn the_report_page_details_come_from_the_report() {

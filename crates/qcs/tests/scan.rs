@@ -72,7 +72,7 @@ async fn a_clean_image_passes_and_its_raw_report_is_saved() {
     let (code, _, err) = run(c).await;
     assert_eq!(code, Some(0), "{err}");
     let s = w.summary();
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
     assert_eq!(s["outcome"], "passed");
     assert_eq!(s["exit_code"], 0);
     let i = image(&s, CLEAN);

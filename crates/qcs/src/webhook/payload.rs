@@ -629,7 +629,7 @@ mod tests {
         assert_eq!(reasons[1]["imageId"], "acme/ghost:1");
         assert_eq!(reasons[1]["error"]["kind"], "timeout");
 
-        assert_eq!(v["qcs"]["schema_version"], 1);
+        assert_eq!(v["qcs"]["schema_version"], 2);
         assert_eq!(
             v["qcs"]["outcome"], "failed",
             "a policy failure wins over an error"
