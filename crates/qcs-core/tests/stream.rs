@@ -215,6 +215,24 @@ fn documents_in_any_member_order_and_with_escapes_are_judged_the_same() {
     }
 }
 
+/// A number cut between two pieces after its `.`, `e` or sign (`serde_json` calls that an invalid
+/// number, not the end of the input, in a skipped value): a fuzzing finding.
+#[test]
+fn numbers_cut_between_pieces_are_read_whole() {
+    let vulns = r#"[{"qid": 1, "severity": 5, "x": 10.5, "y": 1e+3, "z": -2,
+        "cvss3Info": {"baseScore": 9.5, "other": 2.25E-1}}]"#;
+    let bytes = doc(&[
+        ("sha", format!("\"{SHA}\"")),
+        ("vulnerabilities", vulns.into()),
+        ("size", "1.25e2".into()),
+        ("misc", "[-0.5, 3e7]".into()),
+    ]);
+    let p = policy();
+    assert!(whole(&p, &bytes).is_some());
+    let all: Vec<usize> = (1..=48).collect();
+    assert!(agree(&p, &bytes, &all), "{}", show(&bytes));
+}
+
 #[test]
 fn wrongly_typed_parts_give_the_same_warnings() {
     let v = r#"[{"qid":1,"severity":5,"typeDetected":"CONFIRMED","cvssInfo":"7.5",

@@ -695,11 +695,24 @@ fn parse<'a, T: Deserialize<'a>>(data: &'a [u8], eof: bool) -> Result<Parsed<T>,
                 Ok(Parsed::Value(v, used))
             }
         }
-        Some(Err(e)) if e.is_eof() && !eof => Ok(Parsed::NeedMore),
+        Some(Err(e)) if !eof && (e.is_eof() || at_end(data, &e)) => Ok(Parsed::NeedMore),
         Some(Err(_)) => stop("the JSON or a field's type is not what the full model reads"),
         None if eof => stop("the document ends early"),
         None => Ok(Parsed::NeedMore),
     }
+}
+
+/// Whether error `e` is at the very end of `data`: a value cut there may be whole with more
+/// data. (`serde_json` reports a number cut after its `.`, `e` or sign inside a skipped value as
+/// an invalid number, not as the end of the input.)
+#[allow(clippy::naive_bytecount)] // only on the rare error path: no dependency for it
+fn at_end(data: &[u8], e: &serde_json::Error) -> bool {
+    let lines = data.iter().filter(|b| **b == b'\n').count();
+    let last_line = data
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(data.len(), |i| data.len() - i - 1);
+    e.line() == lines + 1 && e.column() == last_line
 }
 
 /// Reads an image-details document piece by piece and judges it (see the module
