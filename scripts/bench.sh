@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Whole-process benchmark of `qcs evaluate` on a generated 20,000-vulnerability, 3,000-package
-# report with every condition configured; then the in-process criterion benchmark.
-# Results go in BENCHMARKS.md by hand, with the machine's load noted.
+# Whole-process benchmark of `qcs evaluate` on generated reports of 1,000, 20,000 and 100,000
+# vulnerabilities (150, 3,000 and 15,000 packages) with every condition configured: time with
+# hyperfine (`--format json`, and the table only), peak RSS with /usr/bin/time, the size of
+# summary.json; then the in-process criterion benchmark at the same sizes.
+# Results go in BENCHMARKS.md by hand, with the machine's load noted (printed before each size).
+#
+#   scripts/bench.sh                 # everything
+#   scripts/bench.sh --no-criterion  # the whole process only
+#   SIZES="20000:3000" scripts/bench.sh --no-criterion
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
+criterion=1
+[ "${1:-}" = "--no-criterion" ] && criterion=0
 
 cargo build --release -p qcs --bin qcs --example gen_report
 out=target/bench
 mkdir -p "$out"
-target/release/examples/gen_report 20000 3000 1 debian >"$out/report-20k.json"
-ls -l "$out/report-20k.json"
 
 # Every condition configured (the same policy as crates/qcs/benches/evaluate.rs).
 policy=(--fail-severity '5=0,4=10,3=100,2=1000,1=5000'
@@ -20,15 +26,28 @@ policy=(--fail-severity '5=0,4=10,3=100,2=1000,1=5000'
   --fail-software 'lib.*>=1.0' --fail-software 'python3\..*'
   --fail-cvss max:9.0 --potential
   --exclude-qids '6000123,370000-370100' --exclude-cves CVE-2023-1234)
-qcs=(target/release/qcs evaluate -q --report "$out/report-20k.json" "${policy[@]}" --output-dir "$out/reports")
 q() { printf '%q ' "$@"; }
 
-echo "== load: $(uptime)"
-hyperfine --warmup 3 --runs 20 -i \
-  -n 'evaluate, summary.json' "$(q "${qcs[@]}") --format json" \
-  -n 'evaluate, table only' "$(q "${qcs[@]}") --format table=/dev/null"
-for f in json table=/dev/null; do
-  /usr/bin/time -f "peak RSS with --format $f: %M KB, %e s" "${qcs[@]}" --format "$f" || true
+for size in ${SIZES:-1000:150 20000:3000 100000:15000}; do
+  vulns=${size%%:*}
+  packages=${size##*:}
+  report="$out/report-$vulns.json"
+  [ -s "$report" ] || target/release/examples/gen_report "$vulns" "$packages" 1 debian >"$report"
+  qcs=(target/release/qcs evaluate -q --report "$report" "${policy[@]}" --output-dir "$out/reports-$vulns")
+  runs=20
+  [ "$vulns" -ge 100000 ] && runs=10
+  echo "== $vulns vulnerabilities, $packages packages: $(wc -c <"$report") bytes"
+  echo "== load: $(uptime)"
+  hyperfine -N --warmup 3 --runs "$runs" -i \
+    -n "evaluate $vulns, summary.json" "$(q "${qcs[@]}") --format json" \
+    -n "evaluate $vulns, table only" "$(q "${qcs[@]}") --format table=/dev/null"
+  # the table last but one: each run clears the earlier one's outputs, and summary.json is kept
+  for f in table=/dev/null json; do
+    /usr/bin/time -f "peak RSS with --format $f: %M KB, %e s" "${qcs[@]}" --format "$f" || true
+  done
+  echo "summary.json: $(wc -c <"$out/reports-$vulns/summary.json") bytes"
 done
 
-cargo bench -p qcs --bench evaluate
+if [ "$criterion" = 1 ]; then
+  cargo bench -p qcs --bench evaluate
+fi

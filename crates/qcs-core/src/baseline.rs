@@ -165,14 +165,52 @@ fn report_keys(vulns: &[Vulnerability]) -> HashSet<Key> {
 
 /// The compact form written in `summary.json`.
 pub fn finding_keys(vulns: &[Vulnerability]) -> FindingKeys {
-    let mut by_package: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
-    for (qid, package) in vulns.iter().flat_map(keys_of) {
-        by_package.entry(package).or_default().insert(qid);
+    let mut keys = KeysBuilder::default();
+    for v in vulns {
+        keys.add(v.qid.0, v.software.iter().map(|s| s.name.as_str()));
     }
-    by_package
-        .into_iter()
-        .map(|(p, q)| (p, q.into_iter().collect()))
-        .collect()
+    keys.finish()
+}
+
+/// Builds [`FindingKeys`] one vulnerability at a time (for [`finding_keys`] and the streaming
+/// reader, which never holds the vulnerabilities): one allocation per package, not per finding.
+#[derive(Debug, Default)]
+pub(crate) struct KeysBuilder(HashMap<String, Vec<u32>>);
+
+impl KeysBuilder {
+    /// Adds the keys of a vulnerability: one per package it names, or its QID alone (package
+    /// `""`) when it names none.
+    pub(crate) fn add<'a>(&mut self, qid: u32, packages: impl IntoIterator<Item = &'a str>) {
+        let mut any = false;
+        for package in packages {
+            any = true;
+            self.push(package, qid);
+        }
+        if !any {
+            self.push("", qid);
+        }
+    }
+
+    fn push(&mut self, package: &str, qid: u32) {
+        match self.0.get_mut(package) {
+            Some(qids) => qids.push(qid),
+            None => {
+                self.0.insert(package.to_owned(), vec![qid]);
+            }
+        }
+    }
+
+    /// The keys, each package's QIDs sorted and unique.
+    pub(crate) fn finish(self) -> FindingKeys {
+        self.0
+            .into_iter()
+            .map(|(package, mut qids)| {
+                qids.sort_unstable();
+                qids.dedup();
+                (package, qids)
+            })
+            .collect()
+    }
 }
 
 fn expand(keys: &FindingKeys) -> impl Iterator<Item = Key> + '_ {

@@ -10,8 +10,8 @@
 //! force covers its QID, or when it has CVEs and every one of them is excluded.
 //!
 //! The judgement of one vulnerability ([`Judge`]) reads only what [`Facts`] gives, so the full
-//! report model ([`ImageReport`]) and the streaming reader ([`crate::stream`]) share it and
-//! cannot disagree. `summary.json` lists only the findings that decide the verdict
+//! report model ([`ImageReport`]) and the streaming reader ([`crate::report::stream`]) share
+//! it and cannot disagree. `summary.json` lists only the findings that decide the verdict
 //! ([`Evaluation::findings`]); every finding with its details is built only on request
 //! ([`evaluate_with_details`]).
 
@@ -484,13 +484,13 @@ pub(crate) struct Judge<'p> {
 /// What [`Judge::finish`] gives.
 pub(crate) enum Finished<'p> {
     /// The report has a verdict.
-    Judged(Box<Judged2<'p>>),
+    Judged(Box<JudgedReport<'p>>),
     /// The image ends in an error (scan failed, not processed, a finding out of range).
     Error(Box<Evaluation>),
 }
 
 /// A judged report: the conditions, and which findings `summary.json` lists.
-pub(crate) struct Judged2<'p> {
+pub(crate) struct JudgedReport<'p> {
     policy: &'p Policy,
     cves: StrSet<'p>,
     exclusions: Exclusions<'p>,
@@ -682,7 +682,7 @@ impl<'p> Judge<'p> {
             software,
         };
         let (listed, deciding) = listing(&self.judged, &conditions);
-        Finished::Judged(Box::new(Judged2 {
+        Finished::Judged(Box::new(JudgedReport {
             policy,
             cves: self.cves,
             exclusions: self.exclusions,
@@ -815,7 +815,7 @@ fn listing(judged: &[Judged], c: &Conditions) -> (Vec<usize>, u32) {
     (deciding.into_iter().map(|(.., i)| i).collect(), n)
 }
 
-impl Judged2<'_> {
+impl JudgedReport<'_> {
     /// The finding `v` (one of the judged report's vulnerabilities) as the formats show it;
     /// `details`: with what the report says beyond the policy's view.
     pub(crate) fn finding(&self, v: &Vulnerability, details: bool) -> Finding {
@@ -841,8 +841,13 @@ impl Judged2<'_> {
         }
     }
 
+    /// The QID of the `i`-th finding in report order.
+    pub(crate) fn qid_at(&self, i: usize) -> Option<u32> {
+        self.judged.get(i).map(|j| j.qid)
+    }
+
     /// The evaluation of the image described by `report` (its header: the vulnerabilities are
-    /// not read here), listing `listed` (the findings of [`Judged2::listed`], in that order).
+    /// not read here), listing `listed` (the findings of [`JudgedReport::listed`], in that order).
     pub(crate) fn into_evaluation(self, report: &ImageReport, listed: Vec<Finding>) -> Evaluation {
         let outcome = if self.conditions.failed().is_empty() {
             Outcome::Passed
@@ -1005,6 +1010,20 @@ fn judge_software(policy: &Policy, report: &ImageReport) -> SoftwareCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_without_a_verdict_still_shows_its_installed_software() {
+        let example = include_bytes!("../../../examples/reports/payments-api.json");
+        let mut doc: serde_json::Value = serde_json::from_slice(example).expect("the example");
+        doc["vulnerabilities"] = serde_json::Value::Null;
+        let bytes = serde_json::to_vec(&doc).expect("serialises");
+        let report = ImageReport::from_json(&bytes).expect("parses");
+        let e = evaluate_with_details(&Policy::default(), &report, Timestamp::UNIX_EPOCH);
+        assert_eq!(e.outcome, Outcome::Error);
+        assert!(!e.image.software.is_empty());
+        assert_eq!(e.image.software.len(), report.softwares.len());
+        assert!(e.every_finding().is_empty());
+    }
 
     #[test]
     fn the_report_page_details_come_from_the_report() {

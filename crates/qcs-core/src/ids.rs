@@ -154,6 +154,12 @@ impl Serialize for CveId {
 pub struct ImageSha(String);
 
 impl ImageSha {
+    /// Not a sha: the empty placeholder of a document whose `sha` is not read yet (never
+    /// shown: a document without a `sha` is no image report).
+    pub(crate) fn unread() -> Self {
+        Self(String::new())
+    }
+
     /// The sha as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ImageSha, Qid, Severity};
 
+pub mod stream;
+
 /// One image-details document.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -132,6 +134,29 @@ impl ScanState {
 }
 
 impl ImageReport {
+    /// A document with nothing read yet (the streaming reader fills it member by member).
+    fn empty() -> Self {
+        Self {
+            sha: ImageSha::unread(),
+            image_id: None,
+            uuid: None,
+            repo: Vec::new(),
+            operating_system: None,
+            architecture: None,
+            docker_version: None,
+            size: None,
+            layers_count: None,
+            last_scanned: None,
+            updated: None,
+            scan_status: None,
+            scan_error_code: None,
+            vulnerabilities: Vulnerabilities::NotProcessed,
+            softwares: Vec::new(),
+            layers: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// What the document's `scanStatus` and `scanErrorCode` say.
     pub fn scan_state(&self) -> ScanState {
         ScanState::read(self.scan_status.as_deref(), self.scan_error_code.as_deref())
@@ -503,6 +528,17 @@ fn collecting_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
     let mut found = BTreeMap::new();
     let out = with_warnings(&mut found, f);
     (out, warning_lines(found))
+}
+
+/// Adds `found` to the active warning collector (if any).
+fn add_warnings(found: BTreeMap<String, u32>) {
+    WARNINGS.with(|w| {
+        if let Some(m) = w.borrow_mut().as_mut() {
+            for (what, n) in found {
+                *m.entry(what).or_default() += n;
+            }
+        }
+    });
 }
 
 /// Runs `f` with `into` as the warning collector (what `f` finds is added to it); collectors

@@ -23,7 +23,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 /// At most this many findings are listed per image in `summary.json` (the ones that decide the
 /// verdict, most decisive first; the rest are counted in `findings_omitted`).
-pub const FINDINGS_LISTED_MAX: usize = 1000;
+pub const FINDINGS_LISTED_MAX: usize = 500;
 
 /// The whole document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,19 +1,29 @@
-//! In-process cost of judging a large report: a generated 20,000-vulnerability, 3,000-package
-//! image (deterministic) against a policy with every condition configured. Parsing, evaluation
-//! and `summary.json` rendering are measured apart and together.
+//! In-process cost of judging a report of 1,000, 20,000 and 100,000 vulnerabilities (generated,
+//! deterministic, with 150, 3,000 and 15,000 packages) against a policy with every condition
+//! configured:
+//!
+//! - `verdict`: the fast path of `qcs evaluate --format json`: the document judged while it is
+//!   read (`report::stream`), from memory, and `summary.json` rendered;
+//! - `parse`: the full model of the document (what the HTML, SARIF, GitLab and Markdown formats
+//!   need), and `evaluate+details`: judging it with every finding's details.
+//!
+//! Throughput is per byte of report, so the figures of the three sizes compare directly (time
+//! linear in the size shows as the same throughput).
 //!
 //! Run: `cargo bench -p qcs --bench evaluate`. `scripts/bench.sh` measures the whole process.
 
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use qcs_core::evaluate::evaluate_with_details;
 use qcs_core::policy::flags::PolicyFlags;
+use qcs_core::report::stream::evaluate_bytes;
 use qcs_core::summary::{ImageResult, Summary};
-use qcs_core::{ImageReport, Policy, evaluate};
+use qcs_core::{ImageReport, Policy};
 use qcs_emulator::generate::{ReportSpec, generate};
 
 /// Every condition configured (the same policy `scripts/bench.sh` gives as flags).
@@ -40,37 +50,40 @@ fn policy() -> Policy {
 }
 
 fn bench(c: &mut Criterion) {
-    let spec = ReportSpec {
-        vulnerabilities: 20_000,
-        packages: 3_000,
-        ..ReportSpec::default()
-    };
-    let bytes = serde_json::to_vec(&generate(&spec)).expect("generated report serialises");
     let policy = policy();
-    let report = ImageReport::from_json(&bytes).expect("generated report parses");
     let now = jiff::Timestamp::from_second(1_800_000_000).expect("valid time");
-
-    let mut g = c.benchmark_group("20k-vulns-3k-packages");
-    g.sample_size(20);
-    g.bench_function("parse", |b| {
-        b.iter(|| ImageReport::from_json(&bytes).expect("parses"));
-    });
-    g.bench_function("evaluate", |b| b.iter(|| evaluate(&policy, &report, now)));
-    g.bench_function("parse+evaluate+summary.json", |b| {
-        b.iter(|| {
-            let r = ImageReport::from_json(&bytes).expect("parses");
-            let evaluation = evaluate(&policy, &r, now);
-            let s = Summary::new(
-                "bench",
-                vec![ImageResult {
-                    input: "bench".into(),
-                    evaluation,
-                }],
-            );
-            qcs_report::json::render(&s)
+    for (vulns, packages) in [(1_000, 150), (20_000, 3_000), (100_000, 15_000)] {
+        let spec = ReportSpec {
+            vulnerabilities: vulns,
+            packages,
+            ..ReportSpec::default()
+        };
+        let bytes = serde_json::to_vec(&generate(&spec)).expect("generated report serialises");
+        let mut g = c.benchmark_group(format!("{}k-vulns", vulns / 1000));
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.sample_size(if vulns > 20_000 { 10 } else { 20 });
+        g.bench_function("verdict", |b| {
+            b.iter(|| {
+                let evaluation = evaluate_bytes(&policy, &bytes, now).expect("streams");
+                let s = Summary::new(
+                    "bench",
+                    vec![ImageResult {
+                        input: "bench".into(),
+                        evaluation,
+                    }],
+                );
+                qcs_report::json::render(&s)
+            });
         });
-    });
-    g.finish();
+        g.bench_function("parse", |b| {
+            b.iter(|| ImageReport::from_json(&bytes).expect("parses"));
+        });
+        let report = ImageReport::from_json(&bytes).expect("parses");
+        g.bench_function("evaluate+details", |b| {
+            b.iter(|| evaluate_with_details(&policy, &report, now));
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);

@@ -438,3 +438,173 @@ fn a_severity_out_of_range_is_an_error_never_a_pass() {
         assert_eq!(summary(&out).exit_code, 5);
     }
 }
+
+/// A generated report of `n` vulnerabilities written to `dir` (as `examples/gen_report.rs`).
+fn generated(dir: &Path, n: usize, packages: usize) -> PathBuf {
+    use qcs_emulator::generate::{ReportSpec, generate};
+    let spec = ReportSpec {
+        vulnerabilities: n,
+        packages,
+        mistyped_cvss: 3,
+        ..ReportSpec::default()
+    };
+    let path = dir.join(format!("generated-{n}.json"));
+    let body = serde_json::to_vec(&generate(&spec)).expect("generated report serialises");
+    std::fs::write(&path, body).expect("report written");
+    path
+}
+
+/// Every kind of condition (the benchmark's policy).
+const EVERY_CONDITION: [&str; 14] = [
+    "--fail-severity",
+    "5=0,4=10,3=100,2=1000,1=5000",
+    "--fail-qids",
+    "376209,100000-199999,6000000-6099999",
+    "--fail-cves",
+    "CVE-2021-44228,CVE-2022-22965",
+    "--fail-software",
+    ".*:log4j-core<2.17.1",
+    "--fail-cvss",
+    "max:9.0",
+    "--potential",
+    "--exclude-qids",
+    "6000123,370000-370100,178000-178400",
+    "--now=2026-12-04T00:00:00Z",
+];
+
+/// Issue 15: with only the verdict asked for, a report file is judged while it is read (a window
+/// at a time, the listed findings read again from the file); with a format that shows every
+/// finding, and from a pipe, it is read whole. All give the same `summary.json`, byte for byte,
+/// for a report that spans many windows, carries wrongly typed parts (warnings) and has more
+/// deciding findings than `summary.json` lists.
+#[test]
+fn the_report_read_while_judged_and_read_whole_give_the_same_summary() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = generated(tmp.path(), 4000, 500);
+    let run = |out: &str, formats: &[&str], input: &Path| -> Vec<u8> {
+        let dir = tmp.path().join(out);
+        let mut cmd = qcs();
+        cmd.args(["evaluate", "-q", "--output-dir"])
+            .arg(&dir)
+            .arg("--report")
+            .arg(input)
+            .args(EVERY_CONDITION);
+        for f in formats {
+            cmd.args(["--format", f]);
+        }
+        cmd.assert().code(1);
+        std::fs::read(dir.join("summary.json")).expect("summary.json written")
+    };
+    let streamed = run("streamed", &["json"], &report);
+    let whole = run("whole", &["json", "sarif"], &report);
+    assert!(streamed == whole, "the two summaries differ");
+    #[cfg(unix)]
+    {
+        // a pipe is read whole, then judged the same way
+        let piped = tmp.path().join("piped");
+        let out = qcs()
+            .args(["evaluate", "-q", "--output-dir"])
+            .arg(&piped)
+            .args(["--report", "/dev/stdin"])
+            .args(EVERY_CONDITION)
+            .write_stdin(std::fs::read(&report).expect("report"))
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(piped.join("summary.json")).expect("summary.json written");
+        let mut piped: Value = serde_json::from_slice(&bytes).expect("json");
+        let mut file: Value = serde_json::from_slice(&streamed).expect("json");
+        assert_eq!(piped["images"][0]["input"], "/dev/stdin");
+        piped["images"][0]["input"] = Value::Null;
+        file["images"][0]["input"] = Value::Null;
+        assert!(piped == file, "the piped summary differs");
+    }
+    let s: Value = serde_json::from_slice(&streamed).expect("summary.json parses");
+    let img = &s["images"][0];
+    let max = qcs_core::summary::FINDINGS_LISTED_MAX;
+    assert_eq!(img["findings"].as_array().map(Vec::len), Some(max));
+    assert!(
+        img["findings_deciding"].as_u64() > Some(max as u64),
+        "{}",
+        img["findings_deciding"]
+    );
+    assert_eq!(
+        img["findings_omitted"].as_u64(),
+        Some(4000 - max as u64),
+        "the rest are counted"
+    );
+    assert!(img["warnings"].as_array().is_some_and(|w| !w.is_empty()));
+    assert!(
+        img.get("software").is_none(),
+        "installed software is not in summary.json"
+    );
+    assert!(
+        img["findings"][0].get("result").is_none(),
+        "nor the scanner's result text"
+    );
+}
+
+/// Issue 15: `summary.json` lists only the findings that decide the verdict, and every other
+/// format still shows every finding, read from the report.
+#[test]
+fn every_format_but_summary_json_shows_every_finding() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = generated(tmp.path(), 300, 120);
+    let out = tmp.path().join("out");
+    qcs()
+        .args(["evaluate", "-q", "--output-dir"])
+        .arg(&out)
+        .arg("--report")
+        .arg(&report)
+        .args(["--fail-severity", "5=0", "--now=2026-12-04T00:00:00Z"])
+        .args([
+            "--format", "json", "--format", "sarif", "--format", "gitlab",
+        ])
+        .args([
+            "--format", "markdown", "--format", "junit", "--format", "html",
+        ])
+        .assert()
+        .code(1);
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).expect("written");
+    let s: Value = serde_json::from_str(&read("summary.json")).expect("json");
+    let img = &s["images"][0];
+    let total = img["counts"]["total"].as_u64().expect("total");
+    let fives = img["conditions"]["severity"]["levels"]["5"]["found"]
+        .as_u64()
+        .expect("found");
+    assert_eq!(total, 300);
+    // the failing severity-5 findings, and nothing else
+    let listed = img["findings"].as_array().expect("findings");
+    assert_eq!(listed.len() as u64, fives);
+    assert!(listed.iter().all(|f| f["severity"] == 5));
+    assert_eq!(img["findings_omitted"].as_u64(), Some(total - fives));
+    // SARIF: one result per finding; GitLab: one vulnerability per finding and package
+    let sarif: Value = serde_json::from_str(&read("results.sarif")).expect("sarif");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len() as u64, total);
+    let errors = results.iter().filter(|r| r["level"] == "error").count();
+    assert_eq!(errors as u64, fives);
+    let gitlab: Value =
+        serde_json::from_str(&read("gl-container-scanning-report.json")).expect("gitlab");
+    let vulns = gitlab["vulnerabilities"]
+        .as_array()
+        .expect("vulnerabilities");
+    assert!(vulns.len() as u64 >= total, "{} < {total}", vulns.len());
+    // Markdown: every finding in the collapsed table; HTML: every finding in the page's data
+    assert!(read("summary.md").contains(&format!("All {total} findings")));
+    let html = read("report.html");
+    assert!(html.contains(&format!("Vulnerabilities ({total})</h3>")));
+    assert!(html.contains("Installed software (120)</h3>"));
+    // JUnit names every QID that made severity fail
+    let junit = read("junit.xml");
+    for f in listed {
+        let qid = f["qid"].as_u64().expect("qid").to_string();
+        assert!(junit.contains(&qid), "QID {qid} missing from junit.xml");
+    }
+}

@@ -460,6 +460,65 @@ mod tests {
 
     const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+    /// Issue 15: the body carries `summary.json`, which lists a bounded number of findings per
+    /// image: for the benchmark's image of 20,000 findings and 3,000 packages judged with every
+    /// condition (nearly every finding decides the verdict), `summary.json` stays under 2 MB
+    /// and the webhook body under half a MiB.
+    #[test]
+    fn the_body_for_a_20000_finding_image_stays_well_under_1_mib() {
+        use qcs_core::policy::flags::PolicyFlags;
+        use qcs_emulator::generate::{ReportSpec, generate};
+        let spec = ReportSpec {
+            vulnerabilities: 20_000,
+            packages: 3_000,
+            ..ReportSpec::default()
+        };
+        let bytes = serde_json::to_vec(&generate(&spec)).expect("serialises");
+        let flags = PolicyFlags {
+            fail_severity: vec!["5=0,4=10,3=100,2=1000,1=5000".into()],
+            fail_qids: vec!["376209,100000-199999,6000000-6099999".into()],
+            fail_cves: vec!["CVE-2021-44228,CVE-2022-22965".into()],
+            fail_software: vec![".*:log4j-core<2.17.1".into(), "lib.*>=1.0".into()],
+            fail_cvss: Some("max:9.0".into()),
+            potential: Some(true),
+            exclude_qids: vec!["6000123,370000-370100".into()],
+            ..PolicyFlags::default()
+        };
+        let policy = flags.to_raw().validate().0.expect("valid policy");
+        let now = jiff::Timestamp::from_second(1_800_000_000).expect("valid time");
+        let evaluation = qcs_core::report::stream::evaluate_bytes(&policy, &bytes, now)
+            .expect("the generated report is judged");
+        assert!(evaluation.findings_deciding > 15_000);
+        let sha = evaluation.sha.clone().expect("sha");
+        let summary = Summary::new(
+            "0.1.0",
+            vec![ImageResult {
+                input: "acme/payments-api:1.4.2".into(),
+                evaluation,
+            }],
+        );
+        let written = qcs_report::json::render(&summary);
+        assert!(
+            written.len() < 2_000_000,
+            "summary.json: {} bytes",
+            written.len()
+        );
+        let facts: ImageFacts = serde_json::from_slice(&bytes).expect("facts");
+        let facts = HashMap::from([(sha, facts)]);
+        let ci = CiContext {
+            system: Some("jenkins"),
+            build_number: Some("42".into()),
+            job_name: Some("app".into()),
+            job_url: None,
+        };
+        let body = serde_json::to_vec(&build(&summary, &facts, &ci)).expect("serialises");
+        assert!(
+            body.len() < 512 * 1024,
+            "webhook body: {} bytes",
+            body.len()
+        );
+    }
+
     fn failed_image() -> ImageResult {
         let mut e = Evaluation::error(
             Some(SHA.into()),
