@@ -227,7 +227,13 @@ async fn a_failed_scan_posts_once_signed_with_the_plugin_fields_and_the_summary(
         .find(|r| r["imageId"] == vuln["imageId"])
         .unwrap();
     assert_eq!(reason["cve"]["found"], "CVE-2021-44228");
-    assert_eq!(v["qcs"], common::summary_json(w.out.path()));
+    // the summary as written, without the finding identities only a later `--baseline` reads
+    let mut written = common::summary_json(w.out.path());
+    for image in written["images"].as_array_mut().unwrap() {
+        assert!(image["finding_keys"].is_object(), "{image}");
+        image.as_object_mut().unwrap().remove("finding_keys");
+    }
+    assert_eq!(v["qcs"], written);
     assert!(
         err.contains(&format!(
             "webhook: posted the outcome to http://{addr}/… (HTTP 200)"

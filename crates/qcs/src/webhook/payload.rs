@@ -1,7 +1,9 @@
 //! The webhook's JSON body, built from the scan's [`Summary`] without any I/O: the Jenkins
 //! plugin's fields (`plugin-behaviour.md` §6: `buildNumber`, `jobName`, `jobUrl`,
 //! `buildStatus`, `failReason`, `images`) so that existing receivers keep working, plus a `qcs`
-//! object holding the whole `summary.json` document.
+//! object holding the `summary.json` document without each image's `finding_keys` (the identity
+//! of every finding, read only by a later run's `--baseline`; it would make the body of a
+//! 20,000-finding image a third larger).
 //!
 //! The plugin's value shapes are kept: lists in `failReason` are comma-joined strings, severity
 //! counts are `{"1": n, …, "5": n}` maps, `patchable` is `{"yes": n, "no": n}`.
@@ -165,8 +167,24 @@ pub(crate) struct Payload<'a> {
     pub(crate) fail_reason: Option<Vec<FailReason<'a>>>,
     /// Per image: its facts and counts.
     pub(crate) images: Vec<Image<'a>>,
-    /// The `summary.json` document, as written.
-    pub(crate) qcs: &'a Summary,
+    /// The `summary.json` document, as written, without `finding_keys`.
+    pub(crate) qcs: WithoutKeys<'a>,
+}
+
+/// A [`Summary`] serialised without each image's `finding_keys`.
+#[derive(Debug)]
+pub(crate) struct WithoutKeys<'a>(&'a Summary);
+
+impl Serialize for WithoutKeys<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = serde_json::to_value(self.0).map_err(serde::ser::Error::custom)?;
+        if let Some(images) = v.get_mut("images").and_then(|i| i.as_array_mut()) {
+            for image in images.iter_mut().filter_map(|i| i.as_object_mut()) {
+                image.remove("finding_keys");
+            }
+        }
+        v.serialize(s)
+    }
 }
 
 /// An image in `images`.
@@ -325,7 +343,7 @@ pub(crate) fn build<'a>(
             .iter()
             .map(|i| image(i, i.evaluation.sha.as_ref().and_then(|s| facts.get(s))))
             .collect(),
-        qcs: summary,
+        qcs: WithoutKeys(summary),
     }
 }
 
@@ -511,7 +529,18 @@ mod tests {
             job_name: Some("app".into()),
             job_url: None,
         };
+        let doc: Value = serde_json::from_slice(&written).expect("JSON");
+        assert!(
+            doc["images"][0]["finding_keys"].is_object(),
+            "summary.json keys every finding"
+        );
         let body = serde_json::to_vec(&build(&summary, &facts, &ci)).expect("serialises");
+        let v: Value = serde_json::from_slice(&body).expect("JSON");
+        assert!(v["qcs"]["images"][0].get("finding_keys").is_none());
+        assert_eq!(
+            v["qcs"]["images"][0]["findings"].as_array().map(Vec::len),
+            Some(500)
+        );
         assert!(
             body.len() < 512 * 1024,
             "webhook body: {} bytes",
