@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::report::{ImageReport, Vulnerabilities, Vulnerability};
@@ -175,7 +176,7 @@ pub fn finding_keys(vulns: &[Vulnerability]) -> FindingKeys {
 /// Builds [`FindingKeys`] one vulnerability at a time (for [`finding_keys`] and the streaming
 /// reader, which never holds the vulnerabilities): one allocation per package, not per finding.
 #[derive(Debug, Default)]
-pub(crate) struct KeysBuilder(HashMap<String, Vec<u32>>);
+pub(crate) struct KeysBuilder(FxHashMap<String, Vec<u32>>);
 
 impl KeysBuilder {
     /// Adds the keys of a vulnerability: one per package it names, or its QID alone (package

@@ -211,35 +211,26 @@ pub fn merge(runs: Vec<(String, Summary)>, qcs_version: &str) -> Merged {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{Counts, Evaluation, ExclusionsReport, ImageDetails};
+    use crate::summary::{Counts, Evaluation};
 
     fn img(input: &str, sha: &str, outcome: Outcome, total: u32) -> ImageResult {
+        let mut evaluation = Evaluation::error(
+            Some(sha.to_owned()),
+            crate::summary::ImageError {
+                kind: crate::summary::ErrorKind::Api,
+                message: String::new(),
+            },
+        );
+        evaluation.outcome = outcome;
+        evaluation.error = None;
+        evaluation.counts = Some(Counts {
+            total,
+            ..Counts::default()
+        });
+        evaluation.findings_omitted = total;
         ImageResult {
             input: input.to_owned(),
-            evaluation: Evaluation {
-                sha: Some(sha.to_owned()),
-                image_id: Some(sha[..12].to_owned()),
-                outcome,
-                error: None,
-                scanned_at: None,
-                counts: Some(Counts {
-                    total,
-                    ..Counts::default()
-                }),
-                conditions: None,
-                findings: Vec::new(),
-                findings_deciding: 0,
-                findings_omitted: total,
-                exclusions: ExclusionsReport::default(),
-                tags: Vec::new(),
-                operating_system: None,
-                image: ImageDetails::default(),
-                warnings: Vec::new(),
-                finding_keys: None,
-                baseline: None,
-                judged: None,
-                all_findings: None,
-            },
+            evaluation,
         }
     }
 

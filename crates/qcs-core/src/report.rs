@@ -643,28 +643,30 @@ impl<'de, T: Deserialize<'de>> de::DeserializeSeed<'de> for LenientObject<T> {
 
 /// A list whose items that are not objects are left out (with a warning); a list that is not a
 /// list at all is read as empty (with a warning).
-struct LenientList<T> {
+/// Reads a list leniently into any collection `C` of `T` (a `Vec`, or a `SmallVec` for the
+/// streaming reader's few items per vulnerability).
+struct LenientList<T, C> {
     what: &'static str,
     item: &'static str,
-    _t: PhantomData<T>,
+    _t: PhantomData<(T, C)>,
 }
 
-impl<'de, T: Deserialize<'de>> Visitor<'de> for LenientList<T> {
-    type Value = Vec<T>;
+impl<'de, T: Deserialize<'de>, C: Default + Extend<T>> Visitor<'de> for LenientList<T, C> {
+    type Value = C;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` as an array or null", self.what)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(C::default())
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(C::default())
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let mut out = C::default();
         while let Some(item) = seq.next_element_seed(LenientObject::<T>::new(self.item))? {
             out.extend(item);
         }
@@ -691,13 +693,13 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for LenientList<T> {
     }
 }
 
-impl<T> LenientList<T> {
-    fn wrong(&self, found: &str) -> Vec<T> {
+impl<T, C: Default> LenientList<T, C> {
+    fn wrong(&self, found: &str) -> C {
         warn(format!(
             "`{}` is {found}, not an array: read as empty",
             self.what
         ));
-        Vec::new()
+        C::default()
     }
 }
 
@@ -708,11 +710,11 @@ fn lenient_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d.deserialize_option(LenientObject::new(what))
 }
 
-fn lenient_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+fn lenient_list<'de, D: Deserializer<'de>, T: Deserialize<'de>, C: Default + Extend<T>>(
     d: D,
     what: &'static str,
     item: &'static str,
-) -> Result<Vec<T>, D::Error> {
+) -> Result<C, D::Error> {
     d.deserialize_option(LenientList {
         what,
         item,

@@ -514,9 +514,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for LeanSoftware<'a> {
     }
 }
 
+/// A vulnerability's packages: a few, kept inline (no allocation for up to two).
+type Packages<'a> = SmallVec<[LeanSoftware<'a>; 2]>;
+
 /// A vulnerability's `software`, as the full model reads it (items that are not objects are
 /// left out with a warning), keeping the package names.
-struct SoftwareList<'a>(Vec<LeanSoftware<'a>>);
+struct SoftwareList<'a>(Packages<'a>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for SoftwareList<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -539,7 +542,7 @@ struct LeanVuln<'a> {
     cvss2: Option<f64>,
     cvss3: Option<f64>,
     patch_available: Option<bool>,
-    software: Vec<LeanSoftware<'a>>,
+    software: Packages<'a>,
 }
 
 impl Default for LeanVuln<'_> {
@@ -552,7 +555,7 @@ impl Default for LeanVuln<'_> {
             cvss2: None,
             cvss3: None,
             patch_available: None,
-            software: Vec::new(),
+            software: Packages::new(),
         }
     }
 }
