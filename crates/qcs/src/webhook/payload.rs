@@ -541,6 +541,12 @@ mod tests {
             v["qcs"]["images"][0]["findings"].as_array().map(Vec::len),
             Some(500)
         );
+        // the figures BENCHMARKS.md quotes (`cargo test -p qcs --bin qcs 20000 -- --nocapture`)
+        eprintln!(
+            "summary.json: {} bytes; webhook body: {} bytes",
+            written.len(),
+            body.len()
+        );
         assert!(
             body.len() < 512 * 1024,
             "webhook body: {} bytes",
