@@ -37,6 +37,10 @@ pub(crate) struct GlobalArgs {
     /// Config file (default: QCS_CONFIG, else ./qcs.toml when present).
     #[arg(long, value_name = "PATH", global = true)]
     pub(crate) config: Option<PathBuf>,
+    /// Read no config file (neither QCS_CONFIG nor ./qcs.toml): only flags and environment
+    /// variables count, e.g. for a job whose settings are all given.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub(crate) no_config: bool,
 }
 
 /// The commands.

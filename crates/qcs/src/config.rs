@@ -14,6 +14,7 @@ use qcs_core::policy::file::{line_col, unknown_key_hint};
 use qcs_core::policy::{IssueLevel, Origin, PolicyIssue};
 use toml::de::{DeTable, DeValue};
 
+use crate::cli::GlobalArgs;
 use crate::diagnostics::Sources;
 use crate::env::QCS_CONFIG;
 use crate::error::CliError;
@@ -86,9 +87,13 @@ pub(crate) enum ConfigPolicy {
     File(PathBuf),
 }
 
-/// Reads the config file, if any: an explicitly named one must exist; `./qcs.toml` is optional.
-pub(crate) fn locate(explicit: Option<&Path>) -> Result<Option<ConfigFile>, CliError> {
-    let named = explicit.map(Path::to_path_buf).or_else(|| {
+/// Reads the config file, if any: an explicitly named one (`--config`, else `QCS_CONFIG`) must
+/// exist; `./qcs.toml` is optional; `--no-config` reads none.
+pub(crate) fn locate(global: &GlobalArgs) -> Result<Option<ConfigFile>, CliError> {
+    if global.no_config {
+        return Ok(None);
+    }
+    let named = global.config.clone().or_else(|| {
         std::env::var_os(QCS_CONFIG)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)

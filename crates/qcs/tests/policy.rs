@@ -194,6 +194,58 @@ fn the_config_file_holds_the_policy_or_names_it() {
         .stderr(predicate::str::contains("cannot read config file"));
 }
 
+/// `--no-config` reads no config file: not `./qcs.toml`, not `QCS_CONFIG` (each would fail the
+/// report here), and it cannot be combined with `--config`.
+#[test]
+fn no_config_reads_no_config_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = repo("examples/reports/payments-api.json");
+    let strict = "[policy.fail]\ncves = [\"CVE-2021-44228\"]\n";
+    std::fs::write(tmp.path().join("qcs.toml"), strict).expect("written");
+    std::fs::write(tmp.path().join("named.toml"), strict).expect("written");
+    let run = |extra: &[&str], env: Option<&str>| {
+        let mut c = qcs();
+        c.current_dir(tmp.path())
+            .env_remove("QCS_CONFIG")
+            .args(["evaluate", "-q", "--report"])
+            .arg(&report)
+            .args(extra);
+        if let Some(name) = env {
+            c.env("QCS_CONFIG", tmp.path().join(name));
+        }
+        c.assert()
+    };
+    // the file in the working directory, then the one QCS_CONFIG names, fail the report …
+    run(&[], None).code(1);
+    run(&[], Some("named.toml")).code(1);
+    // … and neither is read with --no-config (before or after the command)
+    run(&["--no-config"], None).code(0);
+    run(&["--no-config"], Some("named.toml")).code(0);
+    qcs()
+        .current_dir(tmp.path())
+        .args(["--no-config", "evaluate", "-q", "--report"])
+        .arg(&report)
+        .assert()
+        .code(0);
+    // the policy flags still count
+    run(&["--no-config", "--fail-cves", "CVE-2021-44228"], None).code(1);
+    run(&["--no-config", "--config", "named.toml"], None)
+        .code(2)
+        .stderr(predicate::str::contains("--no-config").and(predicate::str::contains("--config")));
+    // scan says where its settings come from
+    qcs()
+        .current_dir(tmp.path())
+        .env("QUALYS_PLATFORM", "EU1")
+        .env("QUALYS_USERNAME", "u")
+        .env("QUALYS_PASSWORD", "p")
+        .args(["scan", "--print-config", "--no-config", "app:1"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "config file        none (flag --no-config)",
+        ));
+}
+
 /// A report with two severity-5 findings (and one of severity 4).
 fn two_sev5_report(dir: &std::path::Path) -> std::path::PathBuf {
     let p = dir.join("two-sev5.json");

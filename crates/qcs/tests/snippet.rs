@@ -307,6 +307,27 @@ fn a_configuration_problem_is_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Qualys platform"));
 }
 
+/// `qcs snippet --no-config` makes a step that reads no config file either, so a `qcs.toml` in
+/// the repository cannot change what the step does.
+#[test]
+fn no_config_is_carried_into_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("qcs.toml"),
+        "[output]\ndir = \"elsewhere\"\n",
+    )
+    .unwrap();
+    let mut c = without_config(dir.path(), "github");
+    c.arg("--no-config");
+    let text = output(c);
+    let run = script_of(&parse_yaml(&text).as_vec().unwrap()[0], "run");
+    assert!(run.contains("--no-config"), "{run}");
+    assert!(!run.contains("--config "), "{run}");
+    let text = output(without_config(dir.path(), "github"));
+    let run = script_of(&parse_yaml(&text).as_vec().unwrap()[0], "run");
+    assert!(run.contains("--config qcs.toml"), "{run}");
+}
+
 /// The step's command line, run by bash as `qcs scan --print-config`: it parses, and the
 /// settings it resolves are the ones the snippet was made from.
 #[test]

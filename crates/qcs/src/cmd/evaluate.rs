@@ -28,7 +28,7 @@ use crate::output;
 /// Runs `qcs evaluate`.
 pub(crate) fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     // A mistake in the settings still clears an earlier run's reports (never the reports read).
-    let resolved = crate::config::locate(global.config.as_deref()).and_then(|file| {
+    let resolved = crate::config::locate(global).and_then(|file| {
         let policy = crate::policy_input::load(&args.policy, file.as_ref(), global.quiet)?;
         let out = crate::settings::output::resolve(&args.output, file.as_ref())?;
         let limit = limits::max_report(

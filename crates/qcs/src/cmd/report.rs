@@ -62,7 +62,7 @@ fn outputs(
     raw_images: bool,
     keep: &[PathBuf],
 ) -> Result<OutputSettings, CliError> {
-    let file = crate::config::locate(global.config.as_deref())?;
+    let file = crate::config::locate(global)?;
     let out = crate::settings::output::resolve(args, file.as_ref())?;
     output::prepare(&out, raw_images, keep)?;
     Ok(out)

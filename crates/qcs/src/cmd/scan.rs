@@ -68,7 +68,7 @@ pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitCode, CliE
     let env = &settings::process_env;
     // Every setting is resolved, and every mistake found, before any engine or network I/O; a
     // mistake found here still clears an earlier run's reports (no stale verdict survives it).
-    let resolved = config::locate(global.config.as_deref()).and_then(|file| {
+    let resolved = config::locate(global).and_then(|file| {
         let settings = settings::resolve_run(&args.run, file.as_ref(), env)?;
         Ok((file, settings))
     });

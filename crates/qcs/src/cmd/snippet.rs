@@ -91,6 +91,8 @@ pub(crate) struct Reports {
 pub(crate) struct Resolved<'a> {
     /// The config file read, if any.
     pub(crate) file: Option<&'a ConfigFile>,
+    /// `--no-config`: the step must not read one either (a `qcs.toml` in the repository).
+    pub(crate) no_config: bool,
     /// The images.
     pub(crate) inputs: &'a Inputs,
     /// `[qualys]` and `[proxy]` (credentials may be placeholders).
@@ -112,7 +114,7 @@ pub(crate) struct Resolved<'a> {
 /// Runs `qcs snippet`.
 pub(crate) fn run(args: &SnippetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let env = &settings::process_env;
-    let file = config::locate(global.config.as_deref())?;
+    let file = config::locate(global)?;
     let file = file.as_ref();
     let settings::RunSettings {
         inputs,
@@ -127,6 +129,7 @@ pub(crate) fn run(args: &SnippetArgs, global: &GlobalArgs) -> Result<ExitCode, C
     let step = plan(
         &Resolved {
             file,
+            no_config: global.no_config,
             inputs: &inputs,
             qualys: &qualys,
             engine: &engine,
@@ -183,6 +186,9 @@ pub(crate) fn plan(r: &Resolved<'_>, ci: CiSystem) -> Step {
             "Commit {} with the pipeline: the step reads it.",
             f.path.display()
         ));
+    }
+    if r.no_config {
+        args.push(vec!["--no-config".to_owned()]);
     }
     if given(&q.gateway_source) {
         args.push(match &q.gateway.source {

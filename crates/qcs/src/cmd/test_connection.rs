@@ -16,7 +16,7 @@ use crate::settings::{self, QualysSettings};
 
 /// Runs the command.
 pub(crate) fn run(args: &TestConnectionArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let file = config::locate(global.config.as_deref())?;
+    let file = config::locate(global)?;
     let s = settings::resolve_qualys(&args.qualys, file.as_ref(), &settings::process_env)?;
     let json = args.format == "json";
     if !json && !global.quiet {

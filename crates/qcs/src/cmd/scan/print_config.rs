@@ -80,6 +80,7 @@ pub(crate) fn render(view: &View<'_>) -> String {
 /// The config file and the images.
 fn header(rows: &mut Rows, view: &View<'_>) {
     let config = match (view.file, &view.global.config) {
+        (None, _) if view.global.no_config => "none (flag --no-config)".to_owned(),
         (None, _) => "none".to_owned(),
         (Some(f), Some(_)) => format!("{} (from flag --config)", f.path.display()),
         (Some(f), None) if crate::settings::process_env(QCS_CONFIG).is_some() => {
