@@ -29,9 +29,14 @@ fn html_of(report: &Path, out: &Path) {
 }
 
 fn html_of_all(reports: &[&Path], out: &Path) {
+    html_with(reports, out, &[]);
+}
+
+fn html_with(reports: &[&Path], out: &Path, extra: &[&std::ffi::OsStr]) {
     let assert = qcs()
         .args(["evaluate", "--report"])
         .args(reports)
+        .args(extra)
         .arg("--criteria-json")
         .arg(repo("examples/criteria.json"))
         .arg("--format")
@@ -128,6 +133,20 @@ fn report_html_in_headless_chromium() {
         ],
         &many,
     );
+    // judged against a baseline holding only the example's QID 6000123 (a raw report)
+    let baseline = variant(dir, "baseline-of-example", 0xd, |d| {
+        d["repo"][0]["repository"] = json!("acme/payments-api");
+        d["vulnerabilities"]
+            .as_array_mut()
+            .expect("vulnerabilities")
+            .retain(|v| v["qid"] == json!(6_000_123));
+    });
+    let with_baseline = dir.join("baseline.html");
+    html_with(
+        &[&repo("examples/reports/payments-api.json")],
+        &with_baseline,
+        &["--baseline".as_ref(), baseline.as_os_str()],
+    );
     let size = std::fs::metadata(&big).map_or(0, |m| m.len());
     println!("20k page: {size} bytes");
 
@@ -146,6 +165,10 @@ fn report_html_in_headless_chromium() {
                 "literal_search": "log4shell",
             },
             { "name": "big", "file": big, "verdict": "Failed", "why": ["Severity"], "timing": true },
+            {
+                "name": "baseline", "file": with_baseline, "verdict": "Failed", "why": why,
+                "baseline": { "new": [376_209], "unchanged": [6_000_123] },
+            },
             {
                 "name": "many", "file": many, "verdict": "Failed",
                 "outcomes": ["failed", "passed", "error", "failed"],

@@ -8,7 +8,7 @@
   // fields of a finding row (html.rs, finding_row)
   var QID = 0, TITLE = 1, SEV = 2, TYPE = 3, CVES = 4, CVSS2 = 5, CVSS3 = 6, PATCH = 7, PKGS = 8,
     CONDS = 9, EXCL = 10, SCOPE = 11, CAT = 12, FIRST = 13, THREAT = 14, T2 = 15, T3 = 16, AV = 17,
-    RESULT = 18, FAILS = 19;
+    RESULT = 18, FAILS = 19, BASE = 20;
   var SEVERITY = ['Unknown', 'Info', 'Low', 'Medium', 'High', 'Critical'];
   var THREATS = { easy_exploit: 'Easy exploit', malware: 'Malware', active_attacks: 'Active attacks',
     public_exploit: 'Public exploit' };
@@ -181,7 +181,9 @@
   function findingsSpec(img) {
     var ref = Date.parse(img.scanned_at || '') || Date.now();
     var age = function (r) { var t = r[FIRST] ? Date.parse(r[FIRST]) : NaN; return isNaN(t) ? null : Math.max(0, Math.floor((ref - t) / DAY)); };
-    var state = { sev: [true, true, true, true, true, true], type: 'all', fix: 'all', failing: false };
+    var state = { sev: [true, true, true, true, true, true], type: 'all', fix: 'all', failing: false, base: 'all' };
+    // judged against a baseline: a column and a filter for new and unchanged findings
+    var hasBase = img.findings.some(function (r) { return !!r[BASE]; });
     var spec = {
       placeholder: 'QID, title, CVE, category, package',
       cols: [
@@ -208,6 +210,7 @@
         if (state.fix === 'yes' && !r[PATCH]) { return false; }
         if (state.fix === 'no' && r[PATCH]) { return false; }
         if (state.failing && !r[FAILS].length) { return false; }
+        if (state.base !== 'all' && r[BASE] !== state.base) { return false; }
         return true;
       },
       filters: function (bar, table) {
@@ -229,6 +232,9 @@
         };
         sel('type', 'Detection', [['all', 'All'], ['confirmed', 'Confirmed'], ['potential', 'Potential']], function (v) { state.type = v; });
         sel('fix', 'Fix', [['all', 'All'], ['yes', 'Patchable'], ['no', 'Not patchable']], function (v) { state.fix = v; });
+        if (hasBase) {
+          sel('baseline', 'Baseline', [['all', 'All'], ['new', 'New'], ['unchanged', 'Unchanged']], function (v) { state.base = v; });
+        }
         var lab = el('label'), cb = el('input', { type: 'checkbox', 'data-filter': 'failing' });
         cb.addEventListener('change', function () { state.failing = cb.checked; table.apply(); });
         lab.appendChild(cb); lab.appendChild(document.createTextNode(' Failing only')); bar.appendChild(lab);
@@ -237,6 +243,7 @@
         if (r[EXCL]) { tr.className += ' excluded'; }
         if (r[FAILS].length) { tr.className += ' failing'; }
         tr.setAttribute('data-qid', String(r[QID]));
+        if (r[BASE]) { tr.setAttribute('data-baseline', r[BASE]); }
         var td = el('td'), b = el('button', { type: 'button', 'class': 'expand', 'aria-expanded': table.open[i] ? 'true' : 'false',
           'aria-label': 'Details of QID ' + r[QID] }, table.open[i] ? '\u2212' : '+');
         b.addEventListener('click', function () { table.toggle(i); });
@@ -257,6 +264,7 @@
         var th = el('td'); r[THREAT].forEach(function (t) { th.appendChild(el('span', { 'class': 'flag' }, THREATS[t] || t)); }); tr.appendChild(th);
         var pol = r[FAILS].length ? 'Fails: ' + r[FAILS].join(', ') : r[EXCL] ? 'Excluded (' + r[EXCL] + ')' : !r[SCOPE] ? 'Not judged' : r[CONDS].length ? 'Counted' : '';
         tr.appendChild(el('td', null, pol));
+        if (hasBase) { tr.appendChild(el('td', null, r[BASE] === 'new' ? 'New' : r[BASE] === 'unchanged' ? 'Unchanged' : '')); }
       },
       detail: function (r, td) {
         var dl = el('dl');
@@ -269,11 +277,15 @@
         add('Threat intelligence', r[THREAT].map(function (t) { return THREATS[t] || t; }).join(', '));
         add('Counts toward', r[CONDS].join(', '));
         add('Excluded by', r[EXCL]);
+        add('Baseline', r[BASE] === 'new' ? 'new since the baseline' : r[BASE] === 'unchanged' ? 'in the baseline' : null);
         if (!r[SCOPE]) { add('Scope', 'not judged by the policy (potential, or not fixable with fixable-only)'); }
         if (r[RESULT]) { add('Result', el('pre', null, r[RESULT])); }
         td.appendChild(dl);
       }
     };
+    if (hasBase) {
+      spec.cols.push({ label: 'Baseline', sort: function (r) { return r[BASE] === 'new' ? 1 : r[BASE] ? 0 : null; }, desc: true });
+    }
     return spec;
   }
 

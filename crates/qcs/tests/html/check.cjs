@@ -88,6 +88,21 @@ async function run(browser, p) {
   check(failing.length > 0 && failing.every(Boolean), p.name + ': failing only shows ' + failing.length + ' failing rows');
   await page.uncheck(FINDINGS + ' input[data-filter=failing]');
 
+  // the baseline column and filter, only when judged against a baseline
+  const baseSelect = FINDINGS + ' select[data-filter=baseline]';
+  check((await page.$$(baseSelect)).length === (p.baseline ? 1 : 0), p.name + (p.baseline ? ': a baseline filter' : ': no baseline filter'));
+  if (p.baseline) {
+    check((await page.$$(FINDINGS + ' thead th')).length === 14, p.name + ': a Baseline column');
+    for (const state of ['new', 'unchanged']) {
+      await page.selectOption(baseSelect, state);
+      const shown = (await qids(page)).sort((a, b) => a - b);
+      check(JSON.stringify(shown) === JSON.stringify(p.baseline[state]), p.name + ': ' + state + ' shows ' + JSON.stringify(shown));
+      const marks = await page.$$eval(ROWS, (rows) => rows.map((r) => r.getAttribute('data-baseline')));
+      check(marks.every((m) => m === state), p.name + ': every ' + state + ' row is marked ' + state);
+    }
+    await page.selectOption(baseSelect, 'all');
+  }
+
   // the details row opens
   await page.locator(FINDINGS + ' button.expand').first().click();
   await page.waitForSelector(FINDINGS + ' tr.detail');
