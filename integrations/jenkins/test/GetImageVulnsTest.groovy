@@ -88,7 +88,7 @@ r.test('snippet, local settings: the job\'s server, credential, wait and criteri
         failByCvss: true, cvssVersion: 'maxOfv2andv3', cvssThreshold: '9.0', isPotentialVulnsToBeChecked: true,
         isExcludeConditions: true, excludeBy: 'qid', excludeList: '179203']))
     assert c.result() == 'SUCCESS': c.failure
-    assert c.script() == 'qcs scan --platform US_PLATFORM_2 --engine unix:///var/run/docker.sock --timeout 900s ' +
+    assert c.script() == 'qcs scan --no-config --platform US_PLATFORM_2 --engine unix:///var/run/docker.sock --timeout 900s ' +
         '--interval 60s --fail-severity 5=0,4=2 --fail-qids 179203,170560-170590 ' +
         "--fail-cves CVE-2021-44228,CVE-2022-22965 --fail-software '.*:log4j-core=2\\.1[0-6]\\..*' " +
         "--fail-cvss max:9.0 --potential --exclude-qids 179203 ${OUT} registry.example.com/shop/api:42 worker:42"
@@ -136,7 +136,7 @@ r.test('snippet, OAuth credential (qualysOAuthCredential): client id and secret 
     Ctx c = r.run(snippet(SPEC, LOCAL + [platform: 'EU_PLATFORM_1', credentialsId: 'qualys-oauth', imageIds: 'a:1',
                                          isSev5Vulns: true]))
     assert c.result() == 'SUCCESS': c.failure
-    assert c.script() == "qcs scan --platform EU_PLATFORM_1 --fail-severity 5=0 ${OUT} a:1"
+    assert c.script() == "qcs scan --no-config --platform EU_PLATFORM_1 --fail-severity 5=0 ${OUT} a:1"
     assert !c.names().contains('withCredentials')
     Map e = c.shEnv()
     String dir = new File(e.QUALYS_CLIENT_SECRET_FILE as String).parent
@@ -155,7 +155,7 @@ r.test('snippet, proxy with credentials: HTTPS_PROXY from host and port, credent
                                          credentialsId: 'qualys', imageIds: 'a:1', useProxy: true,
                                          proxyServer: 'proxy.corp', proxyPort: 3128, proxyCredentialsId: 'proxy']))
     assert c.result() == 'SUCCESS': c.failure
-    assert c.script() == "qcs scan --api-url https://qualysapi.qg3.apps.qualys.com ${OUT} a:1"
+    assert c.script() == "qcs scan --no-config --api-url https://qualysapi.qg3.apps.qualys.com ${OUT} a:1"
     assert c.callsOf('withEnv') == [['HTTPS_PROXY=http://proxy.corp:3128']]
     assert c.callsOf('withCredentials')[0]*.credentialsId == ['qualys', 'proxy']
     Map e = c.shEnv()
@@ -213,14 +213,14 @@ r.test('empty apiUser, apiPass, proxyUsername, proxyPassword are accepted') {
 r.test('a known platform wins over apiServer; with PCP, none or an unknown platform apiServer is used') {
     Map base = LOCAL + [imageIds: 'a:1', apiServer: 'https://qualysapi.qualys.eu']
     Ctx c = r.run(snippet(SPEC, base + [platform: 'US_PLATFORM_1']))
-    assert c.script() == "qcs scan --platform US_PLATFORM_1 ${OUT} a:1"
+    assert c.script() == "qcs scan --no-config --platform US_PLATFORM_1 ${OUT} a:1"
     assert c.echoes.any { it.contains('apiServer is ignored') }
-    assert r.run(snippet(SPEC, base + [platform: 'INDIA_PLATFORM'])).script() == "qcs scan --platform INDIA_PLATFORM ${OUT} a:1"
-    assert r.run(snippet(SPEC, base + [platform: 'AE_Platform'])).script() == "qcs scan --platform AE_Platform ${OUT} a:1"
-    assert r.run(snippet(SPEC, base + [platform: 'PCP'])).script() == "qcs scan --api-url https://qualysapi.qualys.eu ${OUT} a:1"
-    assert r.run(snippet(SPEC, base + [platform: ''])).script() == "qcs scan --api-url https://qualysapi.qualys.eu ${OUT} a:1"
+    assert r.run(snippet(SPEC, base + [platform: 'INDIA_PLATFORM'])).script() == "qcs scan --no-config --platform INDIA_PLATFORM ${OUT} a:1"
+    assert r.run(snippet(SPEC, base + [platform: 'AE_Platform'])).script() == "qcs scan --no-config --platform AE_Platform ${OUT} a:1"
+    assert r.run(snippet(SPEC, base + [platform: 'PCP'])).script() == "qcs scan --no-config --api-url https://qualysapi.qualys.eu ${OUT} a:1"
+    assert r.run(snippet(SPEC, base + [platform: ''])).script() == "qcs scan --no-config --api-url https://qualysapi.qualys.eu ${OUT} a:1"
     c = r.run(snippet(SPEC, base + [platform: 'XX_PLATFORM_9']))
-    assert c.script() == "qcs scan --api-url https://qualysapi.qualys.eu ${OUT} a:1"
+    assert c.script() == "qcs scan --no-config --api-url https://qualysapi.qualys.eu ${OUT} a:1"
     assert c.echoes.any { it.contains('warning') && it.contains('XX_PLATFORM_9') }
 }
 
@@ -250,7 +250,7 @@ r.test('exclusions: excludeBy picks the list (cve, the form\'s first entry, or q
         .contains(' --exclude-qids 179203,100-200 ')
     Map handWritten = [useLocalConfig: true, imageIds: 'a:1', isExcludeConditions: true, excludeList: '179203']
     c = r.run(handWritten)
-    assert c.script() == "qcs scan ${OUT} a:1"
+    assert c.script() == "qcs scan --no-config ${OUT} a:1"
     assert c.echoes.any { it.contains('excludeBy is not set') }
     c = r.run(snippet(SPEC, base + [excludeBy: '', excludeList: '179203']))
     assert !c.script().contains('--exclude')
@@ -285,23 +285,28 @@ r.test('pollingInterval and vulnsTimeout: seconds or products; below 30 s pollin
     Ctx c = r.run(snippet(SPEC, base + [pollingInterval: '10', vulnsTimeout: '2*60*60']))
     assert c.script().contains(' --timeout 7200s --interval 30s ')
     assert c.echoes.any { it.contains('pollingInterval 10 is below 30 seconds, so 30 is used') }
-    assert r.run(snippet(SPEC, base + [pollingInterval: '', vulnsTimeout: ''])).script() == "qcs scan ${OUT} a:1":
+    assert r.run(snippet(SPEC, base + [pollingInterval: '', vulnsTimeout: ''])).script() == "qcs scan --no-config ${OUT} a:1":
         'empty: qcs\'s 10 minutes and adaptive polling'
     c = r.run(snippet(SPEC, base + [vulnsTimeout: 'ten minutes']))
     assert c.result() == 'FAILURE' && c.failure.contains('vulnsTimeout must be a number of seconds')
 }
 
 r.test('isFailOnSevereVulns is accepted and recomputed from the isSevNVulns switches') {
-    assert r.run(snippet(SPEC, LOCAL + [imageIds: 'a:1', isFailOnSevereVulns: true])).script() == "qcs scan ${OUT} a:1"
+    assert r.run(snippet(SPEC, LOCAL + [imageIds: 'a:1', isFailOnSevereVulns: true])).script() == "qcs scan --no-config ${OUT} a:1"
     assert r.run(snippet(SPEC, LOCAL + [imageIds: 'a:1', isFailOnSevereVulns: false, isSev2Vulns: true])).script()
         .contains(' --fail-severity 2=0 ')
 }
 
 r.test('no imageIds: qcs reads IMAGE_ID, as the plugin did') {
-    assert r.run(snippet(SPEC, LOCAL)).script() == "qcs scan ${OUT}"
+    assert r.run(snippet(SPEC, LOCAL)).script() == "qcs scan --no-config ${OUT}"
 }
 
 // --- which configuration counts ------------------------------------------------------------------
+
+r.test('local settings read no config file: a qcs.toml in the workspace or QCS_CONFIG is not used') {
+    Ctx c = r.run(snippet(SPEC, LOCAL + [imageIds: 'a:1']), [env: [QCS_CONFIG: '/b.toml'], files: ['/b.toml': '', 'qcs.toml': '']])
+    assert c.script() == "qcs scan --no-config ${OUT} a:1"
+}
 
 r.test('useLocalConfig not true (or useGlobalConfig true): the Jenkins-wide configuration') {
     Map env = [env: [QCS_JENKINS_CONFIG: 'ci/qcs.toml'], files: ['ci/qcs.toml': '']]

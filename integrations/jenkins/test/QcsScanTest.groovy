@@ -30,6 +30,16 @@ r.test('builds the qcs scan command line from the step parameters') {
     assert c.shCalls[0][0].returnStatus == true
 }
 
+r.test('noConfig: true: qcs reads no config file; with config (or useGlobalConfig) the step fails before qcs runs') {
+    Ctx c = r.run([images: ['myapp:1.4'], noConfig: true])
+    assert c.script() == 'qcs scan --no-config --output-dir qcs-reports --format json --format junit myapp:1.4'
+    c = r.run([images: ['myapp:1.4'], noConfig: true, config: 'ci/qcs.toml'])
+    assert c.result() == 'FAILURE'
+    assert c.failure.contains('noConfig') && c.failure.contains('config')
+    assert !c.names().contains('sh')
+    assert !r.run([images: ['myapp:1.4'], noConfig: false]).script().contains('--no-config')
+}
+
 r.test('credentials come through withCredentials into the environment, never the script') {
     Ctx c = r.run(BRIEF)
     List creds = c.callsOf('withCredentials')

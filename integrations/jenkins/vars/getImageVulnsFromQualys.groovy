@@ -94,6 +94,8 @@ static Map translate(Map p, String globalWebhookCredentialsId) {
         }
     }
     if (local(p)) {
+        // the job's settings only, as in the plugin: no qcs.toml of the workspace or agent
+        params.noConfig = true
         for (String k : KNOWN_KEYS) {
             if (p.containsKey(k) && !(k in ['useGlobalConfig', 'useLocalConfig', 'isFailOnSevereVulns']) &&
                     !(k in PROXY_KEYS && !truthy(p.useProxy))) {

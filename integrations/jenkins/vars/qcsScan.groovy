@@ -27,7 +27,7 @@ import jenkins.model.Jenkins
 @groovy.transform.Field
 static final List<String> KNOWN_KEYS = [
     // qcs names
-    'images', 'policy', 'criteriaJson', 'config', 'platform', 'apiUrl', 'gatewayUrl', 'auth',
+    'images', 'policy', 'criteriaJson', 'config', 'noConfig', 'platform', 'apiUrl', 'gatewayUrl', 'auth',
     'caBundle', 'credentialsId', 'proxy', 'proxyCredentialsId', 'engine', 'certDir', 'namespace',
     'skipSensorCheck', 'timeout', 'interval', 'concurrency', 'outputDir', 'formats', 'reportOnly',
     'unstableOnPolicyFailure', 'publishJunit', 'archive', 'qcs', 'args', 'verbose', 'quiet',
@@ -414,6 +414,13 @@ static Map buildPlan(Map p) {
     List<String> a = [(p.qcs ?: 'qcs') as String, 'scan']
 
     opt(a, '--config', p.config)
+    if (truthy(p.noConfig)) {
+        if (p.config) {
+            plan.errors << 'noConfig: true reads no config file, but config (or useGlobalConfig: true) names one: give one or the other'
+        } else {
+            a << '--no-config'
+        }
+    }
     serverArgs(a, p, plan)
     opt(a, '--gateway-url', p.gatewayUrl)
     plan.auth = p.auth ? (p.auth as String) : null
