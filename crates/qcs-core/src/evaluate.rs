@@ -38,7 +38,7 @@ pub use crate::summary::{Evaluation, Outcome};
 /// `findings` lists the findings that decide the verdict; see [`evaluate_with_details`] for
 /// every finding.
 pub fn evaluate(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evaluation {
-    evaluate_report(policy, report, now, None, false)
+    evaluate_full(policy, report, now, None, false)
 }
 
 /// A baseline to judge against, and what it decides ([`crate::baseline`]).
@@ -59,29 +59,19 @@ pub fn evaluate_with(
     now: Timestamp,
     baseline: Option<BaselineInput<'_>>,
 ) -> Evaluation {
-    evaluate_report(policy, report, now, baseline, false)
+    evaluate_full(policy, report, now, baseline, false)
 }
 
 /// [`evaluate`], and also every finding of the report with its details
 /// ([`Evaluation::all_findings`]) and the installed software ([`ImageDetails::software`]): what
 /// the formats that show every finding read (HTML, SARIF, GitLab, Markdown, plugin).
 pub fn evaluate_with_details(policy: &Policy, report: &ImageReport, now: Timestamp) -> Evaluation {
-    evaluate_report(policy, report, now, None, true)
+    evaluate_full(policy, report, now, None, true)
 }
 
 /// [`evaluate_with`] (a baseline, when given) and, with `details`, every finding of the report
 /// as [`evaluate_with_details`] gives them, each with its `baseline_state`.
 pub fn evaluate_full(
-    policy: &Policy,
-    report: &ImageReport,
-    now: Timestamp,
-    baseline: Option<BaselineInput<'_>>,
-    details: bool,
-) -> Evaluation {
-    evaluate_report(policy, report, now, baseline, details)
-}
-
-fn evaluate_report(
     policy: &Policy,
     report: &ImageReport,
     now: Timestamp,

@@ -357,14 +357,7 @@ fn image_results(img: &ImageResult, repo: &str, options: &Options, run: &mut Run
             rule_index: index,
             level,
             message: Message { text },
-            locations: vec![Location {
-                physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation {
-                        uri: options.artifact_uri.clone(),
-                    },
-                    region: Region { start_line: 1 },
-                },
-            }],
+            locations: at_start_of(&options.artifact_uri),
             partial_fingerprints: BTreeMap::from([("qcsFinding/v1", fingerprint(repo, f))]),
             suppressions,
             baseline_state: f
@@ -430,14 +423,7 @@ fn absent_results(img: &ImageResult, repo: &str, options: &Options, run: &mut Ru
             rule_index: index,
             level: "note",
             message: Message { text },
-            locations: vec![Location {
-                physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation {
-                        uri: options.artifact_uri.clone(),
-                    },
-                    region: Region { start_line: 1 },
-                },
-            }],
+            locations: at_start_of(&options.artifact_uri),
             partial_fingerprints: BTreeMap::from([("qcsFinding/v1", fingerprint(repo, &f))]),
             suppressions: Vec::new(),
             baseline_state: Some("absent"),
@@ -556,6 +542,18 @@ fn rule(f: &Finding) -> Rule {
             },
         },
     }
+}
+
+/// Where every result points: the first line of the artifact (the Dockerfile).
+fn at_start_of(uri: &str) -> Vec<Location> {
+    vec![Location {
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: uri.to_owned(),
+            },
+            region: Region { start_line: 1 },
+        },
+    }]
 }
 
 #[cfg(test)]

@@ -108,6 +108,26 @@ fn generated(dir: &Path, n: usize) -> PathBuf {
     path
 }
 
+/// Runs `tests/html/check.cjs` on `plan` (written to `dir/plan.json`): every check passes; its
+/// output.
+fn browser_checks(browser: &Browser, dir: &Path, plan: &Value) -> String {
+    let plan_path = dir.join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
+    let out = Command::new(&browser.node)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check.cjs"))
+        .arg(&plan_path)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("html pages: all checks passed"), "{stdout}");
+    stdout
+}
+
 #[test]
 fn report_html_in_headless_chromium() {
     let browser = Browser::require();
@@ -178,22 +198,8 @@ fn report_html_in_headless_chromium() {
             },
         ],
     });
-    let plan_path = dir.join("plan.json");
-    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
-
-    let out = Command::new(&browser.node)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check.cjs"))
-        .arg(&plan_path)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = browser_checks(&browser, dir, &plan);
     println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "browser checks failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("html pages: all checks passed"), "{stdout}");
     assert!(stdout.contains("timing: big interactive after"), "{stdout}");
     for name in ["example", "hostile", "big", "many-dark"] {
         let shot = dir.join(format!("{name}.png"));
@@ -284,18 +290,5 @@ fn the_trend_across_builds_in_headless_chromium() {
             "trend": { "labels": ["#9", "#10", "#11"], "totals": [t9, t10, t11] },
         }],
     });
-    let plan_path = dir.join("plan.json");
-    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
-    let out = Command::new(&browser.node)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check.cjs"))
-        .arg(&plan_path)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser checks failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("html pages: all checks passed"), "{stdout}");
+    browser_checks(&browser, dir, &plan);
 }

@@ -26,15 +26,31 @@ async function qids(page) {
   return page.$$eval(ROWS, (rows) => rows.map((r) => Number(r.getAttribute('data-qid'))));
 }
 
-async function run(browser, p) {
+// A fresh page for `p.file`, recording console errors and warnings and every request.
+async function open(browser, p, height) {
   const url = pathToFileURL(p.file).href;
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const context = await browser.newContext({ viewport: { width: 1400, height } });
   const page = await context.newPage();
   const errors = [];
   const requests = [];
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { errors.push(m.type() + ': ' + m.text()); } });
   page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
   page.on('request', (r) => requests.push(r.url()));
+  return { url, context, page, errors, requests };
+}
+
+// Ends a page's checks: nothing was logged as an error and nothing but the page was requested.
+async function close(p, { url, context, errors, requests }) {
+  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
+  check(requests.includes(url), p.name + ': the request listener saw the page itself');
+  const other = requests.filter((r) => r !== url);
+  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
+  await context.close();
+}
+
+async function run(browser, p) {
+  const s = await open(browser, p, 1000);
+  const { url, page } = s;
 
   const t0 = Date.now();
   await page.goto(url, { waitUntil: 'load' });
@@ -127,24 +143,14 @@ async function run(browser, p) {
   await page.screenshot({ path: shot, fullPage: !p.timing });
   console.log('screenshot: ' + shot);
 
-  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
-  check(requests.includes(url), p.name + ': the request listener saw the page itself');
-  const other = requests.filter((r) => r !== url);
-  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
-  await context.close();
+  await close(p, s);
 }
 
 // A page of several images: the overview, navigation, each image's verdict, the error message,
 // tables that start when scrolled to, dark and print media.
 async function multi(browser, p) {
-  const url = pathToFileURL(p.file).href;
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  const requests = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { errors.push(m.type() + ': ' + m.text()); } });
-  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
-  page.on('request', (r) => requests.push(r.url()));
+  const s = await open(browser, p, 900);
+  const { url, page } = s;
   await page.goto(url, { waitUntil: 'load' });
   check(await page.getAttribute('html', 'data-qcs-ready') === '1', p.name + ': the script ran');
 
@@ -193,24 +199,14 @@ async function multi(browser, p) {
   const toolbar = await page.$eval('.toolbar', (e) => getComputedStyle(e).display);
   check(toolbar === 'none', p.name + ': printing hides the table controls');
 
-  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
-  check(requests.includes(url), p.name + ': the request listener saw the page itself');
-  const other = requests.filter((r) => r !== url);
-  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
-  await context.close();
+  await close(p, s);
 }
 
 // A page with the trend across builds: the inline SVG chart has one stacked bar per build in
 // order, each as tall as its total, the table the same numbers, and nothing is fetched.
 async function trend(browser, p) {
-  const url = pathToFileURL(p.file).href;
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const errors = [];
-  const requests = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { errors.push(m.type() + ': ' + m.text()); } });
-  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
-  page.on('request', (r) => requests.push(r.url()));
+  const s = await open(browser, p, 1000);
+  const { url, page } = s;
   await page.goto(url, { waitUntil: 'load' });
   const chart = page.locator('#trend svg.trend-chart');
   check(await chart.isVisible(), p.name + ': the trend chart is shown');
@@ -236,10 +232,7 @@ async function trend(browser, p) {
   const shot = path.join(plan.out, p.name + '.png');
   await page.locator('#trend').screenshot({ path: shot });
   console.log('screenshot: ' + shot);
-  check(errors.length === 0, p.name + ': no console errors ' + JSON.stringify(errors));
-  const other = requests.filter((r) => r !== url);
-  check(other.length === 0, p.name + ': no request but the page itself ' + JSON.stringify(other.slice(0, 5)));
-  await context.close();
+  await close(p, s);
 }
 
 (async () => {
